@@ -1,0 +1,1 @@
+"""The running Tremplin process: CLI, configuration, connectors, web server, scheduler."""

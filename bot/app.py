@@ -1,0 +1,72 @@
+"""Assembling a Tremplin: database, catalogue on first start, brain and services."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import Config
+from commands.brain import Brain
+from commands.catalogue import CatalogueError, import_catalogue
+from commands.ports import Hub
+from commands.services import Services, Settings
+from storage import missions as mission_store
+from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+def settings_from(config: Config) -> Settings:
+    return Settings(
+        language=config.language,
+        staff=frozenset(config.staff),
+        coordinators=tuple(config.coordinators),
+        first_response_hours=config.reminders.first_response_hours,
+        retention_months=config.privacy.retention_months,
+        forum_url=config.discourse.url if config.discourse.enabled else None,
+        board_url=config.web.public_url,
+    )
+
+
+@dataclass
+class Tremplin:
+    config: Config
+    database: Database
+    brain: Brain
+
+    @property
+    def hub(self) -> Hub:
+        return self.brain.services.hub
+
+    async def close(self) -> None:
+        await self.database.dispose()
+
+
+async def load_first_catalogue(database: Database, config: Config) -> None:
+    """Import `catalog` when the database has no mission yet."""
+    if not config.catalog:
+        return
+    async with database.session() as session:
+        if await mission_store.count(session) > 0:
+            return
+        try:
+            text = Path(config.catalog).read_text("utf-8")
+        except OSError as error:
+            log.warning("catalogue %s not loaded: %s", config.catalog, error.strerror)
+            return
+        try:
+            report = await import_catalogue(session, text, Services(settings_from(config)).taxonomy)
+        except CatalogueError as error:
+            log.warning("catalogue %s not loaded: %s", config.catalog, error)
+            return
+        log.info("catalogue loaded: %d missions", len(report.created))
+
+
+async def start_tremplin(config: Config) -> Tremplin:
+    """Migrate the database, load the first catalogue, build the brain."""
+    database = Database(config.database_url)
+    await database.upgrade()
+    await load_first_catalogue(database, config)
+    services = Services(settings_from(config))
+    return Tremplin(config, database, Brain(database, services))

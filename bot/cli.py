@@ -1,0 +1,151 @@
+"""The `tremplin` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from bot.app import start_tremplin
+from bot.config import Config, ConfigError, config_path, load_config
+from commands.catalogue import CatalogueError, export_catalogue, import_catalogue
+from storage import missions as mission_store
+from storage.database import Database
+
+log = logging.getLogger("tremplin")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tremplin",
+        description="Recruit, match and keep technical volunteers (Maison des Lanceurs d'Alerte).",
+    )
+    parser.add_argument("--config", help="configuration file (default: $TREMPLIN_CONFIG or ./config.yaml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more logs on standard error")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("run", help="run the enabled connectors, the web server and the scheduler")
+    console = sub.add_parser("console", help="talk to the bot in the terminal")
+    console.add_argument("--user", default="moi", help="your name: you are console:NAME")
+
+    db = sub.add_parser("db", help="the database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply the migrations")
+    backup = db.add_parser("backup", help="write every table to a file (portable JSON)")
+    backup.add_argument("file")
+    restore = db.add_parser("restore", help="load a backup into an empty database")
+    restore.add_argument("file")
+
+    missions = sub.add_parser("missions", help="the mission catalogue (YAML)")
+    missions_sub = missions.add_subparsers(dest="missions_command", required=True)
+    importing = missions_sub.add_parser("import", help="create or update missions from a file")
+    importing.add_argument("file")
+    exporting = missions_sub.add_parser("export", help="write the catalogue (standard output)")
+    exporting.add_argument("file", nargs="?")
+    return parser
+
+
+
+async def cmd_console(config: Config, args: argparse.Namespace) -> int:
+    from bot.connectors.console import run_console
+
+    tremplin = await start_tremplin(config)
+    try:
+        await run_console(tremplin.brain, args.user)
+    finally:
+        await tremplin.close()
+    return 0
+
+
+async def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    from bot.runner import run_forever
+
+    return await run_forever(config)
+
+
+async def cmd_db(config: Config, args: argparse.Namespace) -> int:
+    database = Database(config.database_url)
+    try:
+        if args.db_command == "upgrade":
+            await database.upgrade()
+            print("database up to date")
+        elif args.db_command == "backup":
+            from bot.backup import write_backup
+
+            count = await write_backup(database, Path(args.file))
+            print(f"{count} rows written to {args.file}")
+        else:
+            from bot.backup import BackupError, read_backup
+
+            try:
+                count = await read_backup(database, Path(args.file))
+            except BackupError as error:
+                print(f"tremplin: {error}", file=sys.stderr)
+                return 1
+            print(f"{count} rows restored from {args.file}")
+    finally:
+        await database.dispose()
+    return 0
+
+
+async def cmd_missions(config: Config, args: argparse.Namespace) -> int:
+    tremplin = await start_tremplin(config)
+    try:
+        if args.missions_command == "import":
+            try:
+                text = Path(args.file).read_text("utf-8")
+            except OSError as error:
+                print(f"tremplin: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+                return 1
+            try:
+                async with tremplin.database.session() as session:
+                    report = await import_catalogue(
+                        session, text, tremplin.brain.services.taxonomy
+                    )
+            except CatalogueError as error:
+                print(f"tremplin: {args.file}: {error} (nothing was imported)", file=sys.stderr)
+                return 1
+            for warning in report.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+            print(
+                f"{len(report.created)} created, {len(report.updated)} updated, "
+                f"{len(report.unchanged)} unchanged"
+            )
+        else:
+            async with tremplin.database.session() as session:
+                text = export_catalogue(await mission_store.all_missions(session))
+            if args.file:
+                Path(args.file).write_text(text, "utf-8")
+            else:
+                sys.stdout.write(text)
+    finally:
+        await tremplin.close()
+    return 0
+
+
+COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
+    "console": cmd_console,
+    "run": cmd_run,
+    "db": cmd_db,
+    "missions": cmd_missions,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose or args.command == "run" else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        config = load_config(config_path(args.config))
+    except ConfigError as error:
+        print(f"tremplin: bad configuration: {error}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(COMMANDS[args.command](config, args))
+    except KeyboardInterrupt:
+        return 130

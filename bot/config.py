@@ -1,0 +1,198 @@
+"""Configuration: `config.yaml` validated by pydantic, secrets only from the environment."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+IDENTITY = re.compile(r"^(@[^\s:]+:\S+|(discourse|console):\S+)$")
+DEFAULT_CONFIG = "config.yaml"
+
+
+class ConfigError(Exception):
+    """The configuration can't be used; the message names the key and what is wrong."""
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MatrixConfig(Section):
+    enabled: bool = False
+    homeserver: str | None = None
+    user_id: str | None = None
+    device_id: str | None = None
+    store_path: str = "var/matrix-store"
+    rooms: list[str] = []
+    staff_room: str | None = None
+    public_rooms: list[str] = []
+    accept_invites_from: list[str] = []
+    encrypt_onboarding: bool = True
+    backlog_minutes: int = Field(default=60, ge=0)
+    max_retries: int = Field(default=5, ge=0, le=50)
+
+    @model_validator(mode="after")
+    def _needed_when_enabled(self) -> MatrixConfig:
+        if self.enabled:
+            for key in ("homeserver", "user_id"):
+                if not getattr(self, key):
+                    raise ValueError(f"matrix.{key} is required when matrix.enabled is true")
+        if self.user_id and not re.match(r"^@[^:\s]+:\S+$", self.user_id):
+            raise ValueError(f"matrix.user_id {self.user_id!r} is not a Matrix user id")
+        return self
+
+
+class DiscourseConfig(Section):
+    enabled: bool = False
+    url: str | None = None
+    username: str | None = None
+    appeal_category: int | None = None
+    coordinators_group: str | None = None
+    poll_seconds: int = Field(default=60, ge=5)
+    requests_per_minute: int = Field(default=20, ge=1, le=600)
+    auth: Literal["api_key", "user_api_key"] = "api_key"
+
+    @model_validator(mode="after")
+    def _needed_when_enabled(self) -> DiscourseConfig:
+        if self.enabled:
+            for key in ("url", "username"):
+                if not getattr(self, key):
+                    raise ValueError(f"discourse.{key} is required when discourse.enabled is true")
+        return self
+
+
+class WebConfig(Section):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str | None = None
+
+
+class RemindersConfig(Section):
+    first_response_hours: int = Field(default=48, ge=1)
+
+
+class PrivacyConfig(Section):
+    retention_months: int = Field(default=24, ge=1)
+
+
+class MastodonConfig(Section):
+    url: str | None = None
+
+
+class Config(Section):
+    language: Literal["fr", "en"] = "fr"
+    database_url: str = "sqlite+aiosqlite:///var/tremplin.db"
+    catalog: str | None = None
+    staff: list[str] = []
+    coordinators: list[str] = []
+    matrix: MatrixConfig = MatrixConfig()
+    discourse: DiscourseConfig = DiscourseConfig()
+    web: WebConfig = WebConfig()
+    reminders: RemindersConfig = RemindersConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
+    mastodon: MastodonConfig = MastodonConfig()
+
+    @field_validator("staff", "coordinators")
+    @classmethod
+    def _identities(cls, people: list[str]) -> list[str]:
+        for person in people:
+            if not IDENTITY.match(person):
+                raise ValueError(
+                    f"{person!r} is not an identity (@user:server, discourse:NAME, console:NAME)"
+                )
+        return people
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Read from the environment only, never from a file in the repository."""
+
+    matrix_access_token: str | None
+    matrix_password: str | None
+    discourse_api_key: str | None
+    discourse_webhook_secret: str | None
+    mastodon_token: str | None
+
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None) -> Secrets:
+        env = os.environ if environ is None else environ
+        return cls(
+            matrix_access_token=env.get("TREMPLIN_MATRIX_ACCESS_TOKEN") or None,
+            matrix_password=env.get("TREMPLIN_MATRIX_PASSWORD") or None,
+            discourse_api_key=env.get("TREMPLIN_DISCOURSE_API_KEY") or None,
+            discourse_webhook_secret=env.get("TREMPLIN_DISCOURSE_WEBHOOK_SECRET") or None,
+            mastodon_token=env.get("TREMPLIN_MASTODON_TOKEN") or None,
+        )
+
+    def __repr__(self) -> str:  # never print a secret by accident
+        present = [name for name, value in self.__dict__.items() if value]
+        return f"Secrets(present={present})"
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling)"
+        problems.append(f"{where}: {message}")
+    return "; ".join(problems)
+
+
+def _resolve(base: Path, value: str) -> str:
+    path = Path(value).expanduser()
+    return str(path if path.is_absolute() else (base / path).resolve())
+
+
+def _resolve_database_url(base: Path, url: str) -> str:
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + _resolve(base, url[len(prefix) :])
+    return url
+
+
+def config_path(explicit: str | None) -> Path | None:
+    """The file to read: --config, else $TREMPLIN_CONFIG, else ./config.yaml if present."""
+    named = explicit or os.environ.get("TREMPLIN_CONFIG")
+    if named:
+        return Path(named)
+    default = Path(DEFAULT_CONFIG)
+    return default if default.exists() else None
+
+
+def load_config(path: Path | None, environ: dict[str, str] | None = None) -> Config:
+    """Read and validate the configuration; relative paths are relative to the file."""
+    env = os.environ if environ is None else environ
+    data: Any = {}
+    base = Path.cwd()
+    if path is not None:
+        try:
+            text = path.read_text("utf-8")
+        except OSError as error:
+            raise ConfigError(f"{path}: cannot read the configuration ({error.strerror})") from None
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{path}: not valid YAML: {error}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: the configuration must be a mapping of keys")
+        base = path.resolve().parent
+    if env.get("TREMPLIN_DATABASE_URL"):
+        data["database_url"] = env["TREMPLIN_DATABASE_URL"]
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"{path or 'configuration'}: {_describe(error)}") from None
+    config.database_url = _resolve_database_url(base, config.database_url)
+    if config.catalog:
+        config.catalog = _resolve(base, config.catalog)
+    config.matrix.store_path = _resolve(base, config.matrix.store_path)
+    return config

@@ -1,0 +1,1 @@
+"""Connectors: each turns a platform's events into neutral messages and renders the replies."""

@@ -1,0 +1,424 @@
+"""Pydantic models of the Discourse API responses Tremplin reads, plus webhook signatures."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime
+from enum import IntEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ARCHETYPE_PRIVATE_MESSAGE",
+    "ARCHETYPE_REGULAR",
+    "HEADER_EVENT",
+    "HEADER_EVENT_ID",
+    "HEADER_EVENT_SIGNATURE",
+    "HEADER_EVENT_TYPE",
+    "HEADER_INSTANCE",
+    "HEADER_RATE_LIMIT_CODE",
+    "BasicGroup",
+    "BasicUser",
+    "CreatedPost",
+    "CurrentUser",
+    "ErrorBody",
+    "ErrorExtras",
+    "GroupMember",
+    "GroupMembers",
+    "GroupMembersMeta",
+    "Notification",
+    "NotificationData",
+    "NotificationType",
+    "NotificationsList",
+    "Post",
+    "PostStream",
+    "PostsList",
+    "SessionCurrent",
+    "SuccessBody",
+    "TopicDetails",
+    "TopicList",
+    "TopicListItem",
+    "TopicListResponse",
+    "TopicPosts",
+    "TopicView",
+    "UpdatedPost",
+    "User",
+    "UserResponse",
+    "WebhookPayload",
+    "WebhookTopic",
+    "sign_webhook",
+    "verify_webhook_signature",
+]
+
+ARCHETYPE_REGULAR = "regular"
+ARCHETYPE_PRIVATE_MESSAGE = "private_message"
+
+HEADER_EVENT = "X-Discourse-Event"
+HEADER_EVENT_TYPE = "X-Discourse-Event-Type"
+HEADER_EVENT_ID = "X-Discourse-Event-Id"
+HEADER_INSTANCE = "X-Discourse-Instance"
+HEADER_EVENT_SIGNATURE = "X-Discourse-Event-Signature"
+HEADER_RATE_LIMIT_CODE = "Discourse-Rate-Limit-Error-Code"
+
+_SIGNATURE_PREFIX = "sha256="
+
+
+class NotificationType(IntEnum):
+    """Discourse's `Notification.types` numbers (the subset Tremplin may meet)."""
+
+    MENTIONED = 1
+    REPLIED = 2
+    QUOTED = 3
+    EDITED = 4
+    LIKED = 5
+    PRIVATE_MESSAGE = 6
+    INVITED_TO_PRIVATE_MESSAGE = 7
+    INVITEE_ACCEPTED = 8
+    POSTED = 9
+    MOVED_POST = 10
+    LINKED = 11
+    GRANTED_BADGE = 12
+    INVITED_TO_TOPIC = 13
+    CUSTOM = 14
+    GROUP_MENTIONED = 15
+    GROUP_MESSAGE_SUMMARY = 16
+    WATCHING_FIRST_POST = 17
+
+
+class DiscourseModel(BaseModel):
+    """Base of every model here: unknown fields are ignored, as Discourse adds them often."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class BasicUser(DiscourseModel):
+    """A user as embedded in other objects (topic details, topic lists)."""
+
+    id: int
+    username: str
+    name: str | None = None
+    avatar_template: str | None = None
+
+
+class BasicGroup(DiscourseModel):
+    """A group as listed in a user's profile."""
+
+    id: int
+    name: str
+    automatic: bool = False
+    user_count: int | None = None
+
+
+class Post(DiscourseModel):
+    """A post, as served by /posts/{id}.json, topic post streams, /posts.json and webhooks."""
+
+    id: int
+    topic_id: int
+    post_number: int
+    username: str
+    created_at: datetime
+    cooked: str = ""
+    raw: str | None = None
+    reply_to_post_number: int | None = None
+    post_type: int = 1
+    user_id: int | None = None
+    name: str | None = None
+    updated_at: datetime | None = None
+    topic_slug: str | None = None
+    topic_title: str | None = None
+    topic_archetype: str | None = None
+    category_id: int | None = None
+    yours: bool | None = None
+    admin: bool | None = None
+    moderator: bool | None = None
+    staff: bool | None = None
+    hidden: bool = False
+    deleted_at: datetime | None = None
+    version: int = 1
+
+    @property
+    def is_private_message(self) -> bool:
+        """True when the post carries its topic's archetype and it is a private message."""
+        return self.topic_archetype == ARCHETYPE_PRIVATE_MESSAGE
+
+
+class CreatedPost(Post):
+    """The response of POST /posts.json: the new post (no `raw`, no topic title)."""
+
+    draft_sequence: int | None = None
+    post_url: str | None = None
+
+
+class UpdatedPost(DiscourseModel):
+    """The response of PUT /posts/{id}.json."""
+
+    post: Post
+
+
+class PostStream(DiscourseModel):
+    """A topic's `post_stream`: a chunk of posts and, in topic views, every post id."""
+
+    posts: list[Post]
+    stream: list[int] = Field(default_factory=list)
+
+
+class TopicDetails(DiscourseModel):
+    """The `details` of a topic view."""
+
+    created_by: BasicUser | None = None
+    last_poster: BasicUser | None = None
+    participants: list[BasicUser] = Field(default_factory=list)
+    allowed_users: list[BasicUser] = Field(default_factory=list)
+    allowed_groups: list[BasicGroup] = Field(default_factory=list)
+    notification_level: int | None = None
+
+
+class TopicView(DiscourseModel):
+    """GET /t/{id}.json: a topic and its first chunk of posts (`raw` only with include_raw)."""
+
+    id: int
+    title: str
+    fancy_title: str | None = None
+    slug: str | None = None
+    archetype: str = ARCHETYPE_REGULAR
+    category_id: int | None = None
+    user_id: int | None = None
+    posts_count: int
+    highest_post_number: int
+    created_at: datetime | None = None
+    closed: bool = False
+    archived: bool = False
+    visible: bool = True
+    chunk_size: int | None = None
+    post_stream: PostStream
+    details: TopicDetails | None = None
+
+    @property
+    def is_private_message(self) -> bool:
+        """True for a private message topic."""
+        return self.archetype == ARCHETYPE_PRIVATE_MESSAGE
+
+
+class TopicPosts(DiscourseModel):
+    """GET /t/{id}/posts.json: the requested posts of one topic."""
+
+    id: int | None = None
+    post_stream: PostStream
+
+
+class PostsList(DiscourseModel):
+    """GET /posts.json: the latest public posts across topics, newest first."""
+
+    latest_posts: list[Post]
+
+
+class TopicListItem(DiscourseModel):
+    """One topic of a topic list (/latest.json, /c/{slug}/{id}.json, private messages)."""
+
+    id: int
+    title: str
+    slug: str | None = None
+    posts_count: int = 0
+    highest_post_number: int = 0
+    archetype: str = ARCHETYPE_REGULAR
+    category_id: int | None = None
+    created_at: datetime | None = None
+    last_posted_at: datetime | None = None
+    bumped_at: datetime | None = None
+    closed: bool = False
+    archived: bool = False
+    visible: bool = True
+    last_poster_username: str | None = None
+
+
+class TopicList(DiscourseModel):
+    """The `topic_list` object of a topic list response."""
+
+    topics: list[TopicListItem]
+    per_page: int | None = None
+    more_topics_url: str | None = None
+
+
+class TopicListResponse(DiscourseModel):
+    """A topic list response: the listed topics and the users they mention."""
+
+    users: list[BasicUser] = Field(default_factory=list)
+    topic_list: TopicList
+
+
+class NotificationData(DiscourseModel):
+    """The `data` of a notification about a post (other kinds fill other keys)."""
+
+    topic_title: str | None = None
+    original_post_id: int | None = None
+    original_post_type: int | None = None
+    original_username: str | None = None
+    display_username: str | None = None
+    revision_number: int | None = None
+    group_id: int | None = None
+    group_name: str | None = None
+
+
+class Notification(DiscourseModel):
+    """One notification of the authenticated user."""
+
+    id: int
+    notification_type: int
+    read: bool
+    created_at: datetime
+    user_id: int | None = None
+    high_priority: bool = False
+    post_number: int | None = None
+    topic_id: int | None = None
+    slug: str | None = None
+    fancy_title: str | None = None
+    data: NotificationData = Field(default_factory=NotificationData)
+
+    @property
+    def post_id(self) -> int | None:
+        """The id of the post the notification is about, when it is about a post."""
+        return self.data.original_post_id
+
+    @property
+    def username(self) -> str | None:
+        """Who caused the notification (author of the post), when known."""
+        return self.data.original_username or self.data.display_username
+
+
+class NotificationsList(DiscourseModel):
+    """GET /notifications.json: the user's notifications, newest first."""
+
+    notifications: list[Notification]
+    total_rows_notifications: int | None = None
+    seen_notification_id: int | None = None
+    load_more_notifications: str | None = None
+
+
+class CurrentUser(DiscourseModel):
+    """The `current_user` of GET /session/current.json."""
+
+    id: int
+    username: str
+    name: str | None = None
+    admin: bool = False
+    moderator: bool = False
+    trust_level: int | None = None
+
+
+class SessionCurrent(DiscourseModel):
+    """GET /session/current.json: who the credentials act as."""
+
+    current_user: CurrentUser
+
+
+class User(DiscourseModel):
+    """The `user` of GET /u/{username}.json."""
+
+    id: int
+    username: str
+    name: str | None = None
+    admin: bool = False
+    moderator: bool = False
+    trust_level: int = 0
+    title: str | None = None
+    created_at: datetime | None = None
+    last_seen_at: datetime | None = None
+    groups: list[BasicGroup] = Field(default_factory=list)
+
+
+class UserResponse(DiscourseModel):
+    """GET /u/{username}.json: a user's public profile."""
+
+    user: User
+
+
+class GroupMember(DiscourseModel):
+    """A member (or owner) of a group."""
+
+    id: int
+    username: str
+    name: str | None = None
+    title: str | None = None
+    last_seen_at: datetime | None = None
+
+
+class GroupMembersMeta(DiscourseModel):
+    """Paging of GET /groups/{name}/members.json."""
+
+    total: int
+    limit: int
+    offset: int
+
+
+class GroupMembers(DiscourseModel):
+    """GET /groups/{name}/members.json: one page of a group's members."""
+
+    members: list[GroupMember]
+    owners: list[GroupMember] = Field(default_factory=list)
+    meta: GroupMembersMeta | None = None
+
+
+class ErrorExtras(DiscourseModel):
+    """The `extras` of an error body (rate limits say how long to wait)."""
+
+    wait_seconds: float | None = None
+    time_left: str | None = None
+
+
+class ErrorBody(DiscourseModel):
+    """A Discourse JSON error: 403, 404, 422 (then with `action`) or 429 (with `extras`)."""
+
+    errors: list[str]
+    error_type: str | None = None
+    action: str | None = None
+    extras: ErrorExtras | None = None
+
+    @property
+    def message(self) -> str:
+        """All error messages in one line."""
+        return "; ".join(self.errors)
+
+    @property
+    def wait_seconds(self) -> float | None:
+        """Seconds to wait before retrying, for a rate-limit error."""
+        return self.extras.wait_seconds if self.extras else None
+
+
+class SuccessBody(DiscourseModel):
+    """The `{"success": "OK"}` answer of actions such as PUT /notifications/mark-read.json."""
+
+    success: str
+
+
+class WebhookTopic(DiscourseModel):
+    """The `topic` of a topic webhook event."""
+
+    id: int
+    title: str
+    archetype: str = ARCHETYPE_REGULAR
+    category_id: int | None = None
+    user_id: int | None = None
+    slug: str | None = None
+    created_at: datetime | None = None
+
+
+class WebhookPayload(DiscourseModel):
+    """The body of a webhook delivery: a post or topic event, or a ping."""
+
+    post: Post | None = None
+    topic: WebhookTopic | None = None
+    ping: str | None = None
+
+
+def sign_webhook(secret: str, body: bytes) -> str:
+    """The X-Discourse-Event-Signature of `body`: "sha256=" and its hex HMAC-SHA256."""
+    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return _SIGNATURE_PREFIX + digest
+
+
+def verify_webhook_signature(secret: str, body: bytes, header: str | None) -> bool:
+    """True when `header` is the signature of the raw `body` under `secret`."""
+    if not secret or not header:
+        return False
+    return hmac.compare_digest(sign_webhook(secret, body), header.strip())

@@ -1,0 +1,1 @@
+"""Tremplin's platform-neutral brain: what it understands and what it answers."""

@@ -1,0 +1,70 @@
+"""The brain: one entry point that turns a neutral message into replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from commands.context import Context, IncomingMessage
+from commands.middleware import (
+    FloodControl,
+    OnePerSender,
+    SessionAndDedupe,
+    chain,
+    identify,
+)
+from commands.registry import build_router
+from commands.router import PREFIX, Router
+from commands.services import Services
+from commands.text import clean
+from storage import events
+from storage.database import Database
+
+
+@dataclass(frozen=True)
+class PendingReplies:
+    event_id: str
+    replies: list[str]
+
+
+class Brain:
+    """Router plus middleware, bound to a database and the running connectors."""
+
+    def __init__(self, database: Database, services: Services, router: Router | None = None):
+        self.database = database
+        self.services = services
+        self.router = router or build_router()
+        settings = services.settings
+        self._pipeline = chain(
+            [
+                FloodControl(settings.flood_burst, settings.flood_per_second),
+                OnePerSender(),
+                SessionAndDedupe(database),
+                identify,
+            ],
+            self.router.dispatch,
+        )
+
+    async def handle(self, message: IncomingMessage) -> list[str]:
+        """The Markdown replies owed for `message` (none for chatter that isn't a command)."""
+        text = clean(message.text).strip()
+        ctx = Context(message=message, services=self.services, router=self.router)
+        ctx.language = self.services.settings.language
+        if not text.startswith(PREFIX) or text == PREFIX:
+            if message.place.is_direct and text:
+                return [ctx.t("hint.not_a_command")]
+            return []
+        ctx.message = IncomingMessage(**{**message.__dict__, "text": text})
+        await self._pipeline(ctx)
+        return ctx.replies
+
+    async def mark_delivered(self, platform: str, event_id: str) -> None:
+        async with self.database.session() as session:
+            await events.mark_delivered(session, platform, event_id)
+
+    async def pending(self, platform: str) -> list[PendingReplies]:
+        """Replies stored for events whose answer was never confirmed sent."""
+        async with self.database.session() as session:
+            return [
+                PendingReplies(entry.event_id, list(entry.replies))
+                for entry in await events.undelivered(session, platform)
+            ]

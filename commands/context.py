@@ -1,0 +1,102 @@
+"""What a handler knows about the message it answers, and how it replies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commands.i18n import DEFAULT_LANGUAGE, Translator
+from storage import volunteers as volunteer_store
+from storage.enums import Trust
+from storage.models import Volunteer
+from storage.visibility import Surface, Viewer
+
+if TYPE_CHECKING:
+    from commands.router import Router
+    from commands.services import Services
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a message was written."""
+
+    platform: str  # console | matrix | discourse
+    room: str | None = None  # Matrix room id, Discourse topic id
+    thread: str | None = None
+    is_direct: bool = False
+    surface: Surface = Surface.CHAT
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """A platform event turned neutral by its connector."""
+
+    sender: str  # identity: @alice:example.org, discourse:alice, console:alice
+    text: str
+    place: Place
+    event_id: str | None = None
+    display_name: str | None = None
+    sent_at: datetime | None = None
+    staff_by_platform: bool = False  # e.g. power level >= 50 in the Matrix staff room
+    language_hint: str | None = None
+
+
+@dataclass
+class Context:
+    """The message, the database session, the person, and the replies being written."""
+
+    message: IncomingMessage
+    services: Services
+    session: AsyncSession = field(init=False)
+    volunteer: Volunteer | None = None
+    language: str = DEFAULT_LANGUAGE
+    replies: list[str] = field(default_factory=list)
+    after_commit: list[Callable[[], Any]] = field(default_factory=list)
+    router: Router | None = None
+    privacy_notice_shown: bool = False
+
+    @property
+    def sender(self) -> str:
+        return self.message.sender
+
+    @property
+    def t(self) -> Translator:
+        return Translator(self.language)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.message.staff_by_platform or self.sender in self.services.settings.staff
+
+    @property
+    def trust(self) -> Trust:
+        return Trust(self.volunteer.trust) if self.volunteer is not None else Trust.NEWCOMER
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer(trust=self.trust, is_staff=self.is_staff)
+
+    @property
+    def surface(self) -> Surface:
+        return self.message.place.surface
+
+    def now(self) -> datetime:
+        return self.services.clock()
+
+    def reply(self, text: str) -> None:
+        """Add a Markdown reply; the connector renders and sends it."""
+        self.replies.append(text)
+
+    async def ensure_volunteer(self) -> Volunteer:
+        """The sender's profile, created on first need (consent is the act of asking)."""
+        if self.volunteer is None:
+            self.volunteer = await volunteer_store.create(
+                self.session,
+                self.sender,
+                language=self.language,
+                display_name=self.message.display_name,
+            )
+        return self.volunteer

@@ -1,0 +1,145 @@
+"""Mission fields written as `clé: valeur` lines, in French or English, validated one by one."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from commands.converters import NO, YES
+from commands.skills import Taxonomy
+from commands.text import fold
+from storage.enums import Commitment, MissionStatus, Sensitivity
+
+KEYS = {
+    "titre": "title",
+    "title": "title",
+    "resume": "summary",
+    "summary": "summary",
+    "description": "description",
+    "competences": "skills",
+    "competence": "skills",
+    "skills": "skills",
+    "porte": "entry_door",
+    "porte d'entree": "entry_door",
+    "entry_door": "entry_door",
+    "entry door": "entry_door",
+    "sensibilite": "sensitivity",
+    "sensitivity": "sensitivity",
+    "engagement": "commitment",
+    "commitment": "commitment",
+    "duree": "effort",
+    "effort": "effort",
+    "coordination": "coordinators",
+    "coordinateurs": "coordinators",
+    "coordinators": "coordinators",
+    "statut": "status",
+    "status": "status",
+    "ref": "ref",
+}
+SENSITIVITY_WORDS = {
+    Sensitivity.PUBLIC: {"public", "publique"},
+    Sensitivity.INTERNAL: {"internal", "interne"},
+    Sensitivity.CONFIDENTIAL: {"confidential", "confidentiel", "confidentielle"},
+}
+COMMITMENT_WORDS = {
+    Commitment.ONE_OFF: {"one-off", "oneoff", "ponctuel", "ponctuelle", "ponctuel·le", "unique"},
+    Commitment.RECURRING: {"recurring", "recurrent", "recurrente", "regulier", "reguliere"},
+}
+STATUS_WORDS = {
+    MissionStatus.DRAFT: {"draft", "brouillon"},
+    MissionStatus.OPEN: {"open", "ouverte", "ouvert"},
+    MissionStatus.FILLED: {"filled", "pourvue", "pourvu"},
+    MissionStatus.CLOSED: {"closed", "fermee", "ferme", "close"},
+}
+LIMITS = {"title": 200, "summary": 500, "description": 8000, "effort": 80, "ref": 120}
+_LINE = re.compile(r"^\s*([\w' ]{2,30}?)\s*:\s?(.*)$")
+_IDENTITY = re.compile(r"^(@[^\s:]+:\S+|(discourse|console):\S+)$")
+
+
+@dataclass(frozen=True)
+class FieldProblem(Exception):
+    """A field that can't be used: its name as written, and a catalogue key."""
+
+    field: str
+    key: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class ParsedFields:
+    values: dict[str, Any]
+    unknown_skills: tuple[str, ...]
+
+
+def split_lines(text: str) -> list[tuple[str, str, str]]:
+    """(key as written, canonical field, raw value); other lines continue the previous field."""
+    entries: list[tuple[str, str, str]] = []
+    for line in text.splitlines():
+        match = _LINE.match(line)
+        canonical = KEYS.get(fold(match.group(1)).strip()) if match else None
+        if match and canonical:
+            entries.append((match.group(1).strip(), canonical, match.group(2)))
+        elif match and not entries:
+            raise FieldProblem(match.group(1).strip(), "fields.unknown_key")
+        elif entries:
+            written, canonical_prev, value = entries[-1]
+            entries[-1] = (written, canonical_prev, f"{value}\n{line}")
+        elif line.strip():
+            raise FieldProblem(line.strip()[:40], "fields.not_a_field")
+    return entries
+
+
+def _choice(written: str, value: str, words: dict[Any, set[str]]) -> str:
+    folded = fold(value.strip())
+    for choice, spellings in words.items():
+        if folded in {fold(s) for s in spellings}:
+            return str(choice.value)
+    raise FieldProblem(written, "fields.bad_choice", value.strip())
+
+
+def _list(value: str) -> list[str]:
+    return [item.strip() for item in re.split(r"[,;\n]", value) if item.strip()]
+
+
+def parse_fields(text: str, taxonomy: Taxonomy) -> ParsedFields:
+    """Every field in `text`, converted and checked; the first bad one raises FieldProblem."""
+    values: dict[str, Any] = {}
+    unknown: list[str] = []
+    for written, name, raw in split_lines(text):
+        value = raw.strip()
+        if name in LIMITS and len(value) > LIMITS[name]:
+            raise FieldProblem(written, "fields.too_long", str(LIMITS[name]))
+        if name in ("title", "effort", "summary") and "\n" in value:
+            value = " ".join(value.split())
+        if name == "title" and not value:
+            raise FieldProblem(written, "fields.empty")
+        if name == "skills":
+            tags = []
+            for item in _list(value):
+                tag, known = taxonomy.normalise(item)
+                if tag and tag not in tags:
+                    tags.append(tag)
+                    if not known:
+                        unknown.append(tag)
+            values[name] = tags
+        elif name == "coordinators":
+            people = [p.lstrip() for p in re.split(r"[,;\s]+", value) if p]
+            for person in people:
+                if not _IDENTITY.match(person):
+                    raise FieldProblem(written, "fields.bad_identity", person)
+            values[name] = people
+        elif name == "entry_door":
+            folded = fold(value)
+            if folded not in YES | NO:
+                raise FieldProblem(written, "fields.bad_yes_no", value)
+            values[name] = folded in YES
+        elif name == "sensitivity":
+            values[name] = _choice(written, value, SENSITIVITY_WORDS)
+        elif name == "commitment":
+            values[name] = _choice(written, value, COMMITMENT_WORDS)
+        elif name == "status":
+            values[name] = _choice(written, value, STATUS_WORDS)
+        else:
+            values[name] = value or None if name == "ref" else value
+    return ParsedFields(values, tuple(unknown))

@@ -1,0 +1,63 @@
+"""`!aide`: the commands this person may use, generated from the router."""
+
+from __future__ import annotations
+
+from commands.context import Context
+from commands.errors import NotFound
+from commands.router import PREFIX, Command, Router
+
+router = Router("help")
+
+TOPIC_ORDER = ("missions", "volunteers", "onboarding", "privacy", "help", "staff", "appeals")
+
+
+def help_line(command: Command, ctx: Context) -> str:
+    alias = command.english_alias()
+    names = f"`{command.usage(ctx.t)}`" + (f" [`{alias}`]" if alias else "")
+    return f"{names} — {ctx.t(f'help.{command.key}')}"
+
+
+def visible_commands(root: Router, ctx: Context) -> list[Command]:
+    """Every command and subcommand the caller may run, in the order of TOPIC_ORDER."""
+    found: list[Command] = []
+    for command in sorted(root.unique_commands(), key=lambda c: TOPIC_ORDER.index(c.topic)):
+        if command.hidden or not command.allowed(ctx):
+            continue
+        if command.callback is not None:
+            found.append(command)
+        found += [
+            sub
+            for sub in dict.fromkeys(command.subcommands.values())
+            if sub.allowed(ctx) and not sub.hidden
+        ]
+    return found
+
+
+@router.command("aide", aliases=("help",))
+async def aide(ctx: Context, *, command: str | None = None) -> None:
+    """!aide [COMMANDE]"""
+    root = ctx.router
+    assert root is not None, "the brain always sets the router"
+    if command:
+        found, _, word = root.resolve(command if command.startswith(PREFIX) else PREFIX + command)
+        if found is None or not found.allowed(ctx) or found.hidden:
+            raise NotFound("error.unknown_command", command=PREFIX + word)
+        lines = [help_line(found, ctx)]
+        subs = [s for s in dict.fromkeys(found.subcommands.values()) if s.allowed(ctx)]
+        lines += [help_line(sub, ctx) for sub in subs]
+        ctx.reply("\n".join(lines))
+        return
+    commands = visible_commands(root, ctx)
+    volunteers = [c for c in commands if not c.requires and not _parent_requires(c)]
+    staff = [c for c in commands if c not in volunteers]
+    lines = [ctx.t("help.intro")]
+    lines += [help_line(command, ctx) for command in volunteers]
+    if staff:
+        lines += ["", ctx.t("help.staff_intro")]
+        lines += [help_line(command, ctx) for command in staff]
+    lines += ["", ctx.t("help.outro")]
+    ctx.reply("\n".join(lines))
+
+
+def _parent_requires(command: Command) -> bool:
+    return any(ancestor.requires for ancestor in command.ancestors())

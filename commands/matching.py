@@ -1,0 +1,68 @@
+"""Ranking missions for one volunteer: the gates are applied before, here only the score."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from commands.skills import Taxonomy
+from storage.models import Mission
+
+
+@dataclass(frozen=True)
+class Match:
+    """A mission proposed to a volunteer, and the skills of theirs that it uses."""
+
+    mission: Mission
+    score: float
+    shared: tuple[str, ...]
+
+
+def score_mission(
+    mission: Mission,
+    skills: dict[str, int],
+    weights: dict[str, float],
+    *,
+    newcomer: bool,
+    commitment: str | None,
+) -> Match | None:
+    """Specific shared skills count more; covering the whole mission counts; doors help newcomers."""
+    shared = sorted((tag for tag in mission.skills if tag in skills), key=skills.__getitem__)
+    if not shared:
+        return None
+    shared_weight = sum(weights.get(tag, 1.0) for tag in shared)
+    total_weight = sum(weights.get(tag, 1.0) for tag in mission.skills)
+    score = shared_weight + shared_weight / total_weight
+    if newcomer and mission.entry_door:
+        score += 1.0
+    if commitment is not None and mission.commitment == commitment:
+        score += 0.5
+    return Match(mission, round(score, 6), tuple(shared))
+
+
+def rank(
+    missions: Sequence[Mission],
+    skills: Sequence[str],
+    taxonomy: Taxonomy,
+    *,
+    newcomer: bool,
+    commitment: str | None = None,
+) -> list[Match]:
+    """Missions sharing at least one skill, best first; for newcomers, entry doors first.
+
+    Deterministic: equal scores are ordered by mission number.
+    """
+    order = {tag: index for index, tag in enumerate(skills)}
+    weights = {tag: taxonomy.specificity(tag) for m in missions for tag in m.skills}
+    matches = [
+        match
+        for mission in missions
+        if (match := score_mission(mission, order, weights, newcomer=newcomer,
+                                   commitment=commitment))
+        is not None
+    ]
+    if newcomer:
+        matches.sort(key=lambda m: (not m.mission.entry_door, -m.score, m.mission.id))
+    else:
+        matches.sort(key=lambda m: (-m.score, m.mission.id))
+    return matches

@@ -1,0 +1,128 @@
+"""Missions: list, show, and (staff) add, edit, close."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from commands.alerts import announce_new_mission
+from commands.checks import STAFF
+from commands.context import Context
+from commands.converters import MissionNumber
+from commands.errors import BadArgument, MissingArgument, NotFound
+from commands.fields import FieldProblem, parse_fields
+from commands.render import mission_card, mission_line
+from commands.router import Router
+from commands.text import fold, user_text
+from storage import audit
+from storage import missions as mission_store
+from storage.models import Mission
+
+router = Router("missions")
+PAGE = 15
+
+
+def _matches(mission: Mission, words: list[str]) -> bool:
+    haystack = fold(" ".join([mission.title, mission.summary, " ".join(mission.skills)]))
+    return all(word in haystack for word in words)
+
+
+@router.command("missions")
+async def missions(ctx: Context, *, keyword: str | None = None) -> None:
+    """!missions [mot-clé]"""
+    found = await mission_store.list_visible(ctx.session, ctx.viewer, ctx.surface)
+    if keyword:
+        words = [fold(w) for w in keyword.split()]
+        tags = {ctx.services.taxonomy.normalise(keyword)[0]}
+        found = [m for m in found if _matches(m, words) or tags & set(m.skills)]
+        if not found:
+            ctx.reply(ctx.t("missions.none_for_keyword", keyword=user_text(keyword)))
+            return
+    if not found:
+        ctx.reply(ctx.t("missions.none"))
+        return
+    header = "missions.header_keyword" if keyword else "missions.header"
+    lines = [ctx.t(header, count=len(found), keyword=user_text(keyword or ""))]
+    lines += [mission_line(m, ctx.t) for m in found[:PAGE]]
+    if len(found) > PAGE:
+        lines.append(ctx.t("missions.more", count=len(found) - PAGE))
+    lines.append(ctx.t("missions.next_step", id=found[0].id))
+    ctx.reply("\n".join(lines))
+
+
+async def show_mission(ctx: Context, number: MissionNumber | None = None) -> None:
+    """!mission N"""
+    if number is None:
+        raise MissingArgument("error.missing_argument", argument="number")
+    mission = await mission_store.get_visible(ctx.session, number, ctx.viewer, ctx.surface)
+    if mission is None:
+        raise NotFound("error.no_such_mission", id=number)
+    ctx.reply(mission_card(mission, ctx.t, ctx.services.taxonomy, for_staff=ctx.is_staff))
+
+
+mission = router.group("mission", fallback=show_mission)
+
+
+def _read_fields(ctx: Context, text: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    try:
+        parsed = parse_fields(text, ctx.services.taxonomy)
+    except FieldProblem as problem:
+        raise BadArgument(problem.key, field=user_text(problem.field),
+                          value=user_text(problem.value)) from None
+    return parsed.values, parsed.unknown_skills
+
+
+def _unknown_skills_note(ctx: Context, unknown: tuple[str, ...]) -> str:
+    return "\n" + ctx.t("mission.unknown_skills", skills=", ".join(unknown)) if unknown else ""
+
+
+@mission.command("ajouter", aliases=("add",), requires=(STAFF,))
+async def add_mission(ctx: Context, *, fields: str) -> None:
+    """!mission ajouter + clé: valeur lines"""
+    values, unknown = _read_fields(ctx, fields)
+    if not values.get("title"):
+        raise BadArgument("fields.title_required", field="titre", value="")
+    created = await mission_store.create(ctx.session, values)
+    await audit.record(ctx.session, ctx.sender, "mission.add", f"#{created.id}",
+                       {"fields": sorted(values)})
+    ctx.reply(ctx.t("mission.added", line=mission_line(created, ctx.t))
+              + _unknown_skills_note(ctx, unknown))
+    if created.status == "open":
+        await announce_new_mission(ctx, created)
+
+
+async def _staff_mission(ctx: Context, number: int) -> Mission:
+    found = await mission_store.get(ctx.session, number)
+    if found is None:
+        raise NotFound("error.no_such_mission", id=number)
+    return found
+
+
+@mission.command("modifier", aliases=("edit",), requires=(STAFF,))
+async def edit_mission(ctx: Context, number: MissionNumber, *, fields: str) -> None:
+    """!mission modifier N + clé: valeur lines"""
+    target = await _staff_mission(ctx, number)
+    values, unknown = _read_fields(ctx, fields)
+    was_open = target.status == "open"
+    changes = mission_store.apply(target, values)
+    if not changes:
+        ctx.reply(ctx.t("mission.unchanged", line=mission_line(target, ctx.t)))
+        return
+    await audit.record(ctx.session, ctx.sender, "mission.edit", f"#{target.id}",
+                       {"changed": sorted(changes)})
+    ctx.reply(ctx.t("mission.edited", line=mission_line(target, ctx.t),
+                    fields=", ".join(sorted(changes))) + _unknown_skills_note(ctx, unknown))
+    if target.status == "open" and not was_open:
+        await announce_new_mission(ctx, target)
+
+
+@mission.command("fermer", aliases=("close",), requires=(STAFF,))
+async def close_mission(ctx: Context, number: MissionNumber, *, reason: str | None = None) -> None:
+    """!mission fermer N"""
+    target = await _staff_mission(ctx, number)
+    if target.status == "closed":
+        ctx.reply(ctx.t("mission.already_closed", line=mission_line(target, ctx.t)))
+        return
+    mission_store.apply(target, {"status": "closed"})
+    await audit.record(ctx.session, ctx.sender, "mission.close", f"#{target.id}",
+                       {"reason": reason or ""})
+    ctx.reply(ctx.t("mission.closed", line=mission_line(target, ctx.t)))

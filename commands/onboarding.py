@@ -1,0 +1,131 @@
+"""Joining a mission: the engagement, the private onboarding thread, the staff notice."""
+
+from __future__ import annotations
+
+import logging
+
+from commands.context import Context
+from commands.converters import MissionNumber
+from commands.errors import NotFound, Refused
+from commands.i18n import Translator
+from commands.ports import OnboardingRequest
+from commands.render import mission_card, mission_line, skill_list
+from commands.router import Router
+from commands.text import user_text
+from storage import engagements as engagement_store
+from storage import missions as mission_store
+from storage.enums import EngagementStatus
+from storage.models import Engagement, Mission, Volunteer
+from storage.visibility import Surface, allowed_sensitivities
+
+router = Router("onboarding")
+log = logging.getLogger(__name__)
+
+
+def welcome_message(mission: Mission, volunteer: Volunteer, ctx: Context) -> str:
+    """The first message of the thread: the brief, the person's skills, first steps, privacy."""
+    t = Translator(volunteer.language)
+    taxonomy = ctx.services.taxonomy
+    skills = skill_list(volunteer.skills, taxonomy, t.language) or t("welcome.no_skills")
+    return "\n".join(
+        [
+            t("welcome.title", title=user_text(mission.title)),
+            "",
+            mission_card(mission, t, taxonomy),
+            "",
+            t("welcome.skills", skills=skills),
+            "",
+            t("welcome.checklist"),
+            "",
+            t("welcome.privacy"),
+        ]
+    )
+
+
+async def _joinable_mission(ctx: Context, number: int) -> Mission:
+    """The open mission `number`, or the reason it can't be joined (titles of hidden ones stay hidden)."""
+    mission = await mission_store.get(ctx.session, number)
+    if mission is None or mission.status == "draft":
+        raise NotFound("error.no_such_mission", id=number)
+    if mission.sensitivity not in allowed_sensitivities(ctx.viewer, ctx.surface):
+        if mission.sensitivity == "confidential" and ctx.surface is Surface.CHAT:
+            raise Refused("join.refused_trust", id=number)
+        raise NotFound("error.no_such_mission", id=number)
+    if mission.status != "open":
+        raise Refused(f"join.refused_{mission.status}", line=mission_line(mission, ctx.t))
+    return mission
+
+
+@router.command("participer", aliases=("join",))
+async def participer(ctx: Context, number: MissionNumber) -> None:
+    """!participer N"""
+    mission = await _joinable_mission(ctx, number)
+    volunteer = await ctx.ensure_volunteer()
+    engagement = await engagement_store.find(ctx.session, volunteer.id, mission.id)
+    if engagement is not None and EngagementStatus(engagement.status).is_open:
+        ctx.reply(ctx.t("join.already", line=mission_line(mission, ctx.t)))
+        return
+    if engagement is None:
+        engagement = Engagement(volunteer_id=volunteer.id, mission_id=mission.id)
+        ctx.session.add(engagement)
+    engagement.status = EngagementStatus.INTERESTED.value
+    engagement.source = volunteer.source
+    engagement.ended_at = None
+    await ctx.session.flush()
+    await open_thread(ctx, engagement, mission, volunteer)
+    ctx.reply(ctx.t("join.started", line=mission_line(mission, ctx.t)))
+
+
+async def open_thread(
+    ctx: Context, engagement: Engagement, mission: Mission, volunteer: Volunteer
+) -> None:
+    """Ask the sender's platform for a private thread and move the engagement to onboarding."""
+    coordinators = tuple(mission.coordinators) or ctx.services.settings.coordinators
+    connector = ctx.services.hub.for_platform(ctx.message.place.platform)
+    if connector is None:
+        raise Refused("join.no_platform")
+    request = OnboardingRequest(
+        engagement_id=engagement.id,
+        mission_id=mission.id,
+        mission_title=mission.title,
+        volunteer=ctx.sender,
+        coordinators=coordinators,
+        welcome=welcome_message(mission, volunteer, ctx),
+    )
+    thread = await connector.open_onboarding_thread(request)
+    engagement.status = EngagementStatus.ONBOARDING.value
+    engagement.thread_platform = thread.platform
+    engagement.thread_ref = thread.ref
+    engagement.onboarding_at = ctx.now()
+    engagement.coordinator = coordinators[0] if coordinators else None
+    staff_t = Translator(ctx.services.settings.language)
+    notice = staff_t(
+        "staff.new_engagement",
+        person=user_text(ctx.sender),
+        line=mission_line(mission, staff_t),
+        thread=user_text(thread.label or thread.ref),
+    )
+
+    async def tell_staff() -> None:
+        try:
+            await ctx.services.hub.notify_staff(notice)
+        except Exception:
+            log.exception("staff notice failed")
+
+    ctx.after_commit.append(tell_staff)
+
+
+@router.command("mesmissions", aliases=("mine", "mes-missions"))
+async def mesmissions(ctx: Context) -> None:
+    """!mesmissions"""
+    engagements = (
+        await engagement_store.of_volunteer(ctx.session, ctx.volunteer.id) if ctx.volunteer else []
+    )
+    if not engagements:
+        ctx.reply(ctx.t("mine.none"))
+        return
+    lines = [ctx.t("mine.header")]
+    for engagement in engagements:
+        status = ctx.t(f"engagement.{engagement.status}")
+        lines.append(mission_line(engagement.mission, ctx.t, detail=status))
+    ctx.reply("\n".join(lines))

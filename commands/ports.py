@@ -1,0 +1,73 @@
+"""What the brain asks of a platform: open a private thread, send a message, tell the staff."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OnboardingRequest:
+    """A private thread to open between a volunteer and a mission's coordinators."""
+
+    engagement_id: int
+    mission_id: int
+    mission_title: str
+    volunteer: str
+    coordinators: tuple[str, ...]
+    welcome: str  # Markdown
+
+
+@dataclass(frozen=True)
+class ThreadRef:
+    platform: str
+    ref: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message to a person or to the staff, outside any reply."""
+
+    text: str  # Markdown
+    address: str | None = None  # None: the staff
+
+
+class Outbound(Protocol):
+    """Implemented by each connector."""
+
+    platform: str
+
+    async def open_onboarding_thread(self, request: OnboardingRequest) -> ThreadRef: ...
+
+    async def send_direct(self, address: str, text: str) -> bool: ...
+
+    async def notify_staff(self, text: str) -> bool: ...
+
+    async def post_in_thread(self, thread_ref: str, text: str) -> bool: ...
+
+
+@dataclass
+class Hub:
+    """The connectors running in this process, chosen by an identity's platform."""
+
+    connectors: dict[str, Outbound] = field(default_factory=dict)
+    staff_platforms: tuple[str, ...] = ("matrix", "discourse", "console")
+
+    def register(self, connector: Outbound) -> None:
+        self.connectors[connector.platform] = connector
+
+    def for_platform(self, platform: str) -> Outbound | None:
+        return self.connectors.get(platform)
+
+    async def notify_staff(self, text: str) -> bool:
+        """Tell the staff on the first platform that has a staff room."""
+        for platform in self.staff_platforms:
+            connector = self.connectors.get(platform)
+            if connector is not None and await connector.notify_staff(text):
+                return True
+        log.info("staff notice with nowhere to go: %s", text.splitlines()[0] if text else "")
+        return False

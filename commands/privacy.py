@@ -1,0 +1,89 @@
+"""Personal data: see everything held about you, and erase it."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from commands.context import Context
+from commands.render import mission_line, skill_list
+from commands.router import Router
+from commands.text import fold, user_text
+from storage import engagements as engagement_store
+from storage import state
+from storage.models import AuditEntry, Engagement, Volunteer
+
+router = Router("privacy")
+ERASED = "(effacé·e)"
+
+
+def _date(moment: object) -> str:
+    return moment.strftime("%Y-%m-%d") if moment is not None else "—"  # type: ignore[attr-defined]
+
+
+@router.command("mesdonnees", aliases=("mydata", "mes-donnees"))
+async def mesdonnees(ctx: Context) -> None:
+    """!mesdonnees"""
+    volunteer = ctx.volunteer
+    if volunteer is None:
+        ctx.reply(ctx.t("privacy.nothing_held"))
+        return
+    t = ctx.t
+    engagements = await engagement_store.of_volunteer(ctx.session, volunteer.id)
+    lines = [
+        t("privacy.export_header"),
+        t("privacy.export_identities",
+          identities=", ".join(user_text(i.address) for i in volunteer.identities)),
+        t("privacy.export_language", language=volunteer.language),
+        t("privacy.export_trust", trust=t(f"trust.{volunteer.trust}")),
+        t("privacy.export_skills",
+          skills=skill_list(volunteer.skills, ctx.services.taxonomy, ctx.language) or "—"),
+        t("privacy.export_text", text=user_text(volunteer.skills_text) or "—"),
+        t("privacy.export_choices", alerts=t(f"yesno.{volunteer.alerts}"),
+          findable=t(f"yesno.{volunteer.findable}")),
+        t("privacy.export_source", source=user_text(volunteer.source or "—")),
+        t("privacy.export_dates", consent=_date(volunteer.consent_at),
+          active=_date(volunteer.last_active_at)),
+    ]
+    if volunteer.ambassador_code:
+        lines.append(t("privacy.export_ambassador", code=volunteer.ambassador_code))
+    for engagement in engagements:
+        lines.append("• " + mission_line(engagement.mission, t,
+                                         detail=t(f"engagement.{engagement.status}")))
+    lines.append(t("privacy.export_footer"))
+    ctx.reply("\n".join(lines))
+
+
+@router.command("oublier", aliases=("forget",))
+async def oublier(ctx: Context, confirmation: str | None = None) -> None:
+    """!oublier [confirmer]"""
+    volunteer = ctx.volunteer
+    if volunteer is None:
+        ctx.reply(ctx.t("privacy.nothing_held"))
+        return
+    if confirmation is None or fold(confirmation) not in {"confirmer", "confirm"}:
+        ctx.reply(ctx.t("privacy.forget_confirm"))
+        return
+    await erase_volunteer(ctx, volunteer)
+    ctx.volunteer = None
+    ctx.reply(ctx.t("privacy.forgotten"))
+
+
+async def erase_volunteer(ctx: Context, volunteer: Volunteer) -> None:
+    """Delete the person, identities, skills and free text; keep only anonymous counts."""
+    session = ctx.session
+    addresses = [identity.address for identity in volunteer.identities]
+    await session.execute(
+        update(Engagement)
+        .where(Engagement.volunteer_id == volunteer.id)
+        .values(volunteer_id=None, closing_note=None)
+    )
+    for address in addresses:
+        await session.execute(
+            update(AuditEntry).where(AuditEntry.actor == address).values(actor=ERASED)
+        )
+        await session.execute(
+            update(AuditEntry).where(AuditEntry.target == address).values(target=ERASED)
+        )
+    await session.delete(volunteer)
+    await state.increment(session, "count:erased_volunteers")
+    await session.flush()

@@ -1,0 +1,15 @@
+"""Every topic's commands gathered into the router the brain uses."""
+
+from __future__ import annotations
+
+from commands import help, missions, onboarding, privacy, staff, volunteers
+from commands.router import Router
+
+TOPICS = (missions, volunteers, onboarding, privacy, help, staff)
+
+
+def build_router() -> Router:
+    root = Router()
+    for topic in TOPICS:
+        root.include(topic.router)
+    return root

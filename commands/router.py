@@ -1,0 +1,293 @@
+"""Commands as typed async functions: declaration, argument parsing, dispatch and help."""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import types
+import typing
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from commands.checks import Requirement
+from commands.context import Context
+from commands.converters import CONVERTERS
+from commands.errors import BadArgument, CommandError, MissingArgument, NotAllowed, NotFound
+from commands.i18n import Translator
+from commands.text import fold, next_token
+from storage import audit
+
+Callback = Callable[..., Awaitable[None]]
+PREFIX = "!"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One argument of a command, read from its signature."""
+
+    name: str
+    convert: Callable[[str], Any]
+    required: bool
+    default: Any
+    takes_rest: bool  # keyword-only: the rest of the message, newlines included
+
+    def placeholder(self, t: Translator) -> str:
+        text = t(f"arg.{self.name}")
+        return text if self.required else f"[{text}]"
+
+
+@dataclass
+class Command:
+    """A command: its names, what it needs, its parameters and its subcommands."""
+
+    name: str
+    aliases: tuple[str, ...]
+    callback: Callback | None
+    topic: str
+    requires: tuple[Requirement, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    parent: Command | None = None
+    subcommands: dict[str, Command] = field(default_factory=dict)
+    hidden: bool = False
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.parent.qualified_name} {self.name}" if self.parent else self.name
+
+    @property
+    def key(self) -> str:
+        return self.qualified_name.replace(" ", ".")
+
+    def allowed(self, ctx: Context) -> bool:
+        chain = [self, *self.ancestors()]
+        return all(requirement(ctx) for command in chain for requirement in command.requires)
+
+    def ancestors(self) -> Iterator[Command]:
+        node = self.parent
+        while node is not None:
+            yield node
+            node = node.parent
+
+    def usage(self, t: Translator) -> str:
+        words = [PREFIX + self.qualified_name, *(p.placeholder(t) for p in self.parameters)]
+        return " ".join(words)
+
+    def english_alias(self) -> str:
+        if not self.aliases:
+            return ""
+        prefix = self.parent.qualified_name + " " if self.parent else ""
+        return PREFIX + prefix + self.aliases[0]
+
+    def subcommand(self, word: str) -> Command | None:
+        return self.subcommands.get(fold(word))
+
+    def command(
+        self,
+        name: str,
+        *,
+        aliases: Sequence[str] = (),
+        requires: Sequence[Requirement] = (),
+        hidden: bool = False,
+    ) -> Callable[[Callback], Callback]:
+        """Declare a subcommand (`!mission ajouter`)."""
+
+        def register(callback: Callback) -> Callback:
+            sub = build_command(name, aliases, callback, self.topic, requires, hidden)
+            sub.parent = self
+            for word in (name, *aliases):
+                self.subcommands[fold(word)] = sub
+            return callback
+
+        return register
+
+
+def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        arguments = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(arguments) == 1:
+            return arguments[0], True
+    return annotation, False
+
+
+def read_parameters(callback: Callback) -> tuple[Parameter, ...]:
+    """The command's parameters, from the function's signature and type hints."""
+    hints = typing.get_type_hints(callback)
+    parameters = []
+    for name, parameter in list(inspect.signature(callback).parameters.items())[1:]:
+        annotation, optional = _unwrap_optional(hints.get(name, str))
+        convert = CONVERTERS.get(annotation)
+        if convert is None:
+            raise TypeError(f"{callback.__name__}: no converter for {name}: {annotation!r}")
+        has_default = parameter.default is not inspect.Parameter.empty
+        parameters.append(
+            Parameter(
+                name=name,
+                convert=convert,
+                required=not (has_default or optional),
+                default=parameter.default if has_default else None,
+                takes_rest=parameter.kind is inspect.Parameter.KEYWORD_ONLY,
+            )
+        )
+    return tuple(parameters)
+
+
+def build_command(
+    name: str,
+    aliases: Sequence[str],
+    callback: Callback | None,
+    topic: str,
+    requires: Sequence[Requirement] = (),
+    hidden: bool = False,
+) -> Command:
+    return Command(
+        name=name,
+        aliases=tuple(aliases),
+        callback=callback,
+        topic=topic,
+        requires=tuple(requires),
+        parameters=read_parameters(callback) if callback else (),
+        hidden=hidden,
+    )
+
+
+def parse_arguments(command: Command, text: str) -> dict[str, Any]:
+    """Read `text` into the command's parameters; extra words after them are ignored."""
+    values: dict[str, Any] = {}
+    rest = text
+    for parameter in command.parameters:
+        if parameter.takes_rest:
+            raw: str | None = rest.strip() or None
+            rest = ""
+        else:
+            raw, rest = next_token(rest)
+        if raw is None:
+            if parameter.required:
+                raise MissingArgument("error.missing_argument", argument=parameter.name)
+            values[parameter.name] = parameter.default
+            continue
+        values[parameter.name] = parameter.convert(raw)
+    return values
+
+
+class Router:
+    """The commands of one topic (`missions`, `volunteers`, …), or all of them once included."""
+
+    def __init__(self, topic: str = "root") -> None:
+        self.topic = topic
+        self.commands: dict[str, Command] = {}
+
+    def command(
+        self,
+        name: str,
+        *,
+        aliases: Sequence[str] = (),
+        requires: Sequence[Requirement] = (),
+        hidden: bool = False,
+    ) -> Callable[[Callback], Callback]:
+        def register(callback: Callback) -> Callback:
+            self.add(build_command(name, aliases, callback, self.topic, requires, hidden))
+            return callback
+
+        return register
+
+    def group(
+        self,
+        name: str,
+        *,
+        aliases: Sequence[str] = (),
+        requires: Sequence[Requirement] = (),
+        fallback: Callback | None = None,
+    ) -> Command:
+        """A command with subcommands; `fallback` runs when no subcommand is named."""
+        group = build_command(name, aliases, fallback, self.topic, requires)
+        self.add(group)
+        return group
+
+    def add(self, command: Command) -> None:
+        for word in (command.name, *command.aliases):
+            folded = fold(word)
+            if folded in self.commands:
+                raise ValueError(f"two commands answer to {word!r}")
+            self.commands[folded] = command
+
+    def include(self, other: Router) -> None:
+        for command in other.unique_commands():
+            self.add(command)
+
+    def unique_commands(self) -> list[Command]:
+        return list(dict.fromkeys(self.commands.values()))
+
+    def resolve(self, text: str) -> tuple[Command | None, str, str]:
+        """The command named at the start of `text` (after `!`), its arguments, and the word."""
+        word, rest = next_token(text.removeprefix(PREFIX))
+        command = self.commands.get(fold(word or ""))
+        if command is None:
+            return None, rest, word or ""
+        while command.subcommands:
+            sub_word, sub_rest = next_token(rest)
+            sub = command.subcommand(sub_word) if sub_word else None
+            if sub is None:
+                break
+            command, rest = sub, sub_rest
+        return command, rest, word or ""
+
+    def suggestions(self, word: str, ctx: Context) -> list[str]:
+        names = {fold(w): c for c in self.unique_commands() if c.allowed(ctx) and not c.hidden
+                 for w in (c.name, *c.aliases)}
+        close = difflib.get_close_matches(fold(word), list(names), n=2, cutoff=0.6)
+        return [PREFIX + word for word in close]
+
+    async def dispatch(self, ctx: Context) -> None:
+        """Run the command in the message; a `CommandError` becomes a localized reply."""
+        command, rest, word = self.resolve(ctx.message.text)
+        try:
+            if command is None:
+                raise NotFound("error.unknown_command", command=PREFIX + word)
+            await self.invoke(command, ctx, rest)
+        except CommandError as error:
+            ctx.reply(self.explain(error, command, word, ctx))
+
+    async def invoke(self, command: Command, ctx: Context, rest: str) -> None:
+        for node in [*reversed(list(command.ancestors())), command]:
+            for requirement in node.requires:
+                if not requirement(ctx):
+                    await on_refusal(ctx, command)
+                    raise NotAllowed(requirement.refusal)
+        if command.callback is None:
+            raise MissingArgument("error.missing_subcommand")
+        arguments = parse_arguments(command, rest)
+        await command.callback(ctx, **arguments)
+
+    def explain(
+        self, error: CommandError, command: Command | None, word: str, ctx: Context
+    ) -> str:
+        params = dict(error.params)
+        if "argument" in params:
+            params["argument"] = ctx.t(f"arg.{params['argument']}")
+        text = ctx.t(error.key, **params)
+        if command is None:
+            suggestions = self.suggestions(word, ctx)
+            hint = "error.did_you_mean" if suggestions else "error.see_help"
+            return f"{text} {ctx.t(hint, suggestions=', '.join(suggestions))}"
+        if isinstance(error, (BadArgument, MissingArgument)):
+            usage = command.usage(ctx.t)
+            if command.subcommands and command.callback is None:
+                usage = " | ".join(sub.usage(ctx.t) for sub in unique(command.subcommands))
+            return f"{text}\n{ctx.t('error.usage', usage=usage)}"
+        return text
+
+
+def unique(commands: dict[str, Command]) -> list[Command]:
+    return list(dict.fromkeys(commands.values()))
+
+
+async def on_refusal(ctx: Context, command: Command) -> None:
+    """Refused staff commands are audited: who tried what."""
+
+
+    await audit.record(
+        ctx.session, ctx.sender, "refused:" + command.key, allowed=False,
+        details={"platform": ctx.message.place.platform},
+    )

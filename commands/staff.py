@@ -1,0 +1,107 @@
+"""Staff tools: complete an engagement, raise trust, find who knows what, follow up threads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from commands.checks import STAFF
+from commands.context import Context
+from commands.converters import MissionNumber, Person
+from commands.errors import NotFound, Refused
+from commands.render import mission_line, skill_list
+from commands.router import Router
+from commands.text import user_text
+from storage import audit
+from storage import engagements as engagement_store
+from storage import volunteers as volunteer_store
+from storage.enums import EngagementStatus, Trust
+from storage.models import Volunteer
+
+router = Router("staff")
+SHOWN = 20
+
+
+async def _person(ctx: Context, address: str) -> Volunteer:
+    volunteer = await volunteer_store.by_address(ctx.session, address)
+    if volunteer is None:
+        raise NotFound("error.no_such_person", person=user_text(address))
+    return volunteer
+
+
+@router.command("terminer", aliases=("complete",), requires=(STAFF,))
+async def terminer(
+    ctx: Context, person: Person, number: MissionNumber, *, note: str | None = None
+) -> None:
+    """!terminer PERSONNE N [note]"""
+    volunteer = await _person(ctx, person)
+    engagement = await engagement_store.find(ctx.session, volunteer.id, number)
+    if engagement is None:
+        raise NotFound("staff.no_engagement", person=user_text(person), id=number)
+    if engagement.status == EngagementStatus.COMPLETED.value:
+        raise Refused("staff.already_completed", person=user_text(person), id=number)
+    engagement.status = EngagementStatus.COMPLETED.value
+    engagement.ended_at = ctx.now()
+    engagement.closing_note = note
+    await audit.record(ctx.session, ctx.sender, "engagement.complete", person,
+                       {"mission": number})
+    lines = [ctx.t("staff.completed", person=user_text(person),
+                   line=mission_line(engagement.mission, ctx.t))]
+    if engagement.mission.entry_door and volunteer.trust == Trust.NEWCOMER.value:
+        lines.append(ctx.t("staff.propose_trust", person=user_text(person)))
+    ctx.reply("\n".join(lines))
+
+
+@router.command("confiance", aliases=("trust",), requires=(STAFF,))
+async def confiance(ctx: Context, person: Person, level: Trust) -> None:
+    """!confiance PERSONNE NIVEAU"""
+    volunteer = await _person(ctx, person)
+    before = volunteer.trust
+    volunteer.trust = level.value
+    await audit.record(ctx.session, ctx.sender, "volunteer.trust", person,
+                       {"from": before, "to": level.value})
+    ctx.reply(ctx.t("staff.trust_set", person=user_text(person),
+                    level=ctx.t(f"trust.{level.value}")))
+
+
+@router.command("benevoles", aliases=("volunteers", "bénévoles"), requires=(STAFF,))
+async def benevoles(ctx: Context, *, skill: str) -> None:
+    """!benevoles COMPÉTENCE"""
+    taxonomy = ctx.services.taxonomy
+    tag, _known = taxonomy.normalise(skill)
+    people = await volunteer_store.findable_with_skill(ctx.session, tag)
+    label = taxonomy.label(tag, ctx.language)
+    if not people:
+        ctx.reply(ctx.t("staff.nobody_knows", skill=user_text(label)))
+        return
+    lines = [ctx.t("staff.who_knows", skill=user_text(label), count=len(people))]
+    for volunteer in people[:SHOWN]:
+        address = volunteer.identities[0].address if volunteer.identities else "?"
+        lines.append(ctx.t(
+            "staff.who_knows_line",
+            person=user_text(address),
+            trust=ctx.t(f"trust.{volunteer.trust}"),
+            skills=skill_list(volunteer.skills, taxonomy, ctx.language),
+        ))
+    ctx.reply("\n".join(lines))
+
+
+@router.command("suivi", aliases=("followups",), requires=(STAFF,))
+async def suivi(ctx: Context) -> None:
+    """!suivi"""
+    now = ctx.now()
+    delay = timedelta(hours=ctx.services.settings.first_response_hours)
+    waiting = await engagement_store.awaiting_first_response(ctx.session, now - delay)
+    if not waiting:
+        ctx.reply(ctx.t("staff.followups_none", hours=ctx.services.settings.first_response_hours))
+        return
+    lines = [ctx.t("staff.followups_header", count=len(waiting))]
+    for engagement in waiting[:SHOWN]:
+        hours = int((now - engagement.onboarding_at).total_seconds() // 3600)  # type: ignore[operator]
+        lines.append(ctx.t(
+            "staff.followups_line",
+            line=mission_line(engagement.mission, ctx.t),
+            hours=hours,
+            thread=user_text(engagement.thread_ref or "?"),
+            coordinator=user_text(engagement.coordinator or "?"),
+        ))
+    ctx.reply("\n".join(lines))

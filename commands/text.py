@@ -1,0 +1,58 @@
+"""Small text tools shared by the parser and the handlers: folding, quote-aware tokens."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+QUOTES = {'"': '"', "«": "»", "“": "”"}
+_SPACES = re.compile(r"\s+")
+# Bidirectional overrides and other invisible format characters can disguise a command.
+_FORMAT_CHARACTERS = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def fold(text: str) -> str:
+    """Lowercase without accents: `Compétences` → `competences`."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def clean(text: str) -> str:
+    """Drop invisible format characters and control characters except newlines and tabs."""
+    text = _FORMAT_CHARACTERS.sub("", text)
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
+
+
+def next_token(text: str) -> tuple[str | None, str]:
+    """The first word (or quoted phrase) of `text` and what follows it, untouched."""
+    stripped = text.lstrip()
+    if not stripped:
+        return None, ""
+    opening = stripped[0]
+    if opening in QUOTES:
+        end = stripped.find(QUOTES[opening], 1)
+        if end != -1:
+            return stripped[1:end].strip(), stripped[end + 1 :]
+    match = _SPACES.search(stripped)
+    if match is None:
+        return stripped, ""
+    return stripped[: match.start()], stripped[match.start() :]
+
+
+def one_line(text: str, limit: int = 120) -> str:
+    """`text` on one line, cut at `limit` characters with an ellipsis."""
+    flat = _SPACES.sub(" ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~>])")
+_MENTION = re.compile(r"@(?=\w)")
+
+
+def user_text(text: str) -> str:
+    """Someone's own words, safe to put in a Markdown reply: no markup, no mention.
+
+    Markdown characters are escaped, and every `@` that starts a word gets a zero-width
+    joiner after it, so `@room`, `@everyone` or `@alice` never notify anybody.
+    """
+    return _MENTION.sub("@\u2060", _MARKDOWN_SPECIAL.sub(r"\\\1", text))

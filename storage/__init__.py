@@ -1,0 +1,1 @@
+"""Tremplin's storage: SQLAlchemy models, repositories and Alembic migrations."""

@@ -1,0 +1,36 @@
+"""Platform events already handled, and the replies still owed for them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ProcessedEvent
+
+
+async def find(session: AsyncSession, platform: str, event_id: str) -> ProcessedEvent | None:
+    return await session.get(ProcessedEvent, (platform, event_id))
+
+
+async def record(session: AsyncSession, platform: str, event_id: str, replies: list[str]) -> None:
+    session.add(ProcessedEvent(platform=platform, event_id=event_id, replies=replies))
+
+
+async def mark_delivered(session: AsyncSession, platform: str, event_id: str) -> None:
+    entry = await session.get(ProcessedEvent, (platform, event_id))
+    if entry is not None:
+        entry.delivered = True
+        entry.replies = []  # sent: nothing personal needs to stay here
+
+
+async def undelivered(session: AsyncSession, platform: str) -> list[ProcessedEvent]:
+    query = select(ProcessedEvent).where(
+        ProcessedEvent.platform == platform, ProcessedEvent.delivered.is_(False)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def forget_older_than(session: AsyncSession, moment: datetime) -> None:
+    await session.execute(delete(ProcessedEvent).where(ProcessedEvent.handled_at < moment))

@@ -1,0 +1,204 @@
+"""The tables: missions, volunteers and their identities, engagements, appeals, bot state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Mission(Base):
+    __tablename__ = "missions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ref: Mapped[str | None] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    entry_door: Mapped[bool] = mapped_column(Boolean, default=False)
+    sensitivity: Mapped[str] = mapped_column(String(20), default="public")
+    commitment: Mapped[str] = mapped_column(String(20), default="one-off")
+    effort: Mapped[str] = mapped_column(String(80), default="")
+    coordinators: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    opened_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Volunteer(Base):
+    __tablename__ = "volunteers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    trust: Mapped[str] = mapped_column(String(20), default="newcomer")
+    skills_text: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str | None] = mapped_column(String(60), default=None, index=True)
+    alerts: Mapped[bool] = mapped_column(Boolean, default=False)
+    findable: Mapped[bool] = mapped_column(Boolean, default=False)
+    commitment_preference: Mapped[str | None] = mapped_column(String(20), default=None)
+    ambassador_code: Mapped[str | None] = mapped_column(String(40), unique=True, default=None)
+    consent_at: Mapped[datetime | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_alert_at: Mapped[datetime | None] = mapped_column(default=None)
+    retention_warned_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    identities: Mapped[list[Identity]] = relationship(
+        back_populates="volunteer", cascade="all, delete-orphan", lazy="selectin"
+    )
+    skill_rows: Mapped[list[VolunteerSkill]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def skills(self) -> list[str]:
+        return [row.tag for row in sorted(self.skill_rows, key=lambda row: row.position)]
+
+
+class Identity(Base):
+    """One platform address of a volunteer: `@alice:example.org`, `discourse:alice`, …"""
+
+    __tablename__ = "identities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(String(255), unique=True)
+    platform: Mapped[str] = mapped_column(String(20))
+    display_name: Mapped[str | None] = mapped_column(String(255), default=None)
+
+    volunteer: Mapped[Volunteer] = relationship(back_populates="identities")
+
+
+class VolunteerSkill(Base):
+    __tablename__ = "volunteer_skills"
+
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(60), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_volunteer_skills_tag", "tag"),)
+
+
+class Engagement(Base):
+    __tablename__ = "engagements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    volunteer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="SET NULL"), index=True
+    )
+    mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default="interested")
+    source: Mapped[str | None] = mapped_column(String(60), default=None)
+    thread_platform: Mapped[str | None] = mapped_column(String(20), default=None)
+    thread_ref: Mapped[str | None] = mapped_column(String(255), default=None, index=True)
+    coordinator: Mapped[str | None] = mapped_column(String(255), default=None)
+    closing_note: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    onboarding_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_response_at: Mapped[datetime | None] = mapped_column(default=None)
+    active_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    mission: Mapped[Mission] = relationship(lazy="joined")
+
+    __table_args__ = (UniqueConstraint("volunteer_id", "mission_id", name="uq_engagement"),)
+
+
+class Appeal(Base):
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(40))
+    place: Mapped[str | None] = mapped_column(String(255), default=None)
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    mission_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessedEvent(Base):
+    """A platform event already handled, with the replies owed for it (a small outbox)."""
+
+    __tablename__ = "processed_events"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    handled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    replies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    delivered: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StateEntry(Base):
+    """Small pieces of bot state: sync tokens, poll cursors, counters."""
+
+    __tablename__ = "state"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(60))
+    target: Mapped[str | None] = mapped_column(String(255), default=None)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class LinkCode(Base):
+    """A one-time code that joins a second platform identity to a volunteer."""
+
+    __tablename__ = "link_codes"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    expires_at: Mapped[datetime] = mapped_column()

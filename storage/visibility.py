@@ -1,0 +1,71 @@
+"""The visibility gates, in one place: who may see which mission, on which surface."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Select, select
+
+from storage.enums import MissionStatus, Sensitivity, Trust
+from storage.models import Mission
+
+
+class Surface(StrEnum):
+    """Where a list of missions is shown."""
+
+    CHAT = "chat"  # the team's chat, a direct message, the terminal
+    PUBLIC = "public"  # the web board, forum topics, texts for external channels
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is looking: their trust level and whether they are staff."""
+
+    trust: Trust = Trust.NEWCOMER
+    is_staff: bool = False
+
+    @property
+    def sees_confidential(self) -> bool:
+        return self.is_staff or self.trust is Trust.TRUSTED
+
+
+ANONYMOUS = Viewer()
+
+
+def allowed_sensitivities(viewer: Viewer, surface: Surface) -> tuple[str, ...]:
+    """Confidential: trusted people and staff, never in public; internal: never in public."""
+    if surface is Surface.PUBLIC:
+        return (Sensitivity.PUBLIC.value,)
+    if viewer.sees_confidential:
+        return tuple(s.value for s in Sensitivity)
+    return (Sensitivity.PUBLIC.value, Sensitivity.INTERNAL.value)
+
+
+def allowed_statuses(viewer: Viewer, surface: Surface) -> tuple[str, ...]:
+    """Staff in chat can look at drafts and closed missions; everyone else sees open ones."""
+    if viewer.is_staff and surface is Surface.CHAT:
+        return tuple(s.value for s in MissionStatus)
+    return (MissionStatus.OPEN.value,)
+
+
+def can_see(mission: Mission, viewer: Viewer, surface: Surface) -> bool:
+    """The same rule as `visible_missions`, for one mission already loaded."""
+    return mission.sensitivity in allowed_sensitivities(
+        viewer, surface
+    ) and mission.status in allowed_statuses(viewer, surface)
+
+
+def visible_missions(
+    viewer: Viewer, surface: Surface, statuses: Iterable[str] | None = None
+) -> Select[tuple[Mission]]:
+    """Missions `viewer` may see on `surface`, entry doors first, then by number."""
+    wanted = tuple(statuses) if statuses is not None else (MissionStatus.OPEN.value,)
+    permitted = [s for s in wanted if s in allowed_statuses(viewer, surface)]
+    return (
+        select(Mission)
+        .where(Mission.sensitivity.in_(allowed_sensitivities(viewer, surface)))
+        .where(Mission.status.in_(permitted))
+        .order_by(Mission.entry_door.desc(), Mission.id)
+    )

@@ -1,0 +1,100 @@
+"""Volunteers, their platform identities and skills."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Identity, Volunteer, VolunteerSkill, utcnow
+
+
+def platform_of(address: str) -> str:
+    """`@alice:example.org` → matrix, `discourse:alice` → discourse, `console:bob` → console."""
+    if address.startswith("@"):
+        return "matrix"
+    prefix, sep, _ = address.partition(":")
+    return prefix if sep else "unknown"
+
+
+async def by_address(session: AsyncSession, address: str) -> Volunteer | None:
+    query = select(Volunteer).join(Identity).where(Identity.address == address)
+    return await session.scalar(query)
+
+
+async def by_id(session: AsyncSession, volunteer_id: int) -> Volunteer | None:
+    return await session.get(Volunteer, volunteer_id)
+
+
+async def create(
+    session: AsyncSession,
+    address: str,
+    *,
+    language: str = "fr",
+    source: str | None = None,
+    display_name: str | None = None,
+) -> Volunteer:
+    volunteer = Volunteer(language=language, source=source, consent_at=utcnow())
+    volunteer.identities.append(
+        Identity(address=address, platform=platform_of(address), display_name=display_name)
+    )
+    session.add(volunteer)
+    await session.flush()
+    return volunteer
+
+
+async def set_skills(session: AsyncSession, volunteer: Volunteer, tags: Sequence[str]) -> None:
+    """Replace the volunteer's skills by `tags`, keeping their order."""
+    await session.execute(delete(VolunteerSkill).where(VolunteerSkill.volunteer_id == volunteer.id))
+    await session.flush()
+    unique = list(dict.fromkeys(tags))
+    volunteer.skill_rows = [
+        VolunteerSkill(volunteer_id=volunteer.id, tag=tag, position=index)
+        for index, tag in enumerate(unique)
+    ]
+    await session.flush()
+
+
+async def findable_with_skill(session: AsyncSession, tag: str) -> list[Volunteer]:
+    """Volunteers who agreed to be found and stated `tag`."""
+    query = (
+        select(Volunteer)
+        .join(VolunteerSkill)
+        .where(VolunteerSkill.tag == tag, Volunteer.findable.is_(True))
+        .order_by(Volunteer.last_active_at.desc())
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def alert_candidates(
+    session: AsyncSession, tags: Iterable[str], not_alerted_since: object
+) -> list[tuple[int, int]]:
+    """(volunteer id, number of matching skills) for opted-in volunteers not alerted lately."""
+    tag_list = list(tags)
+    if not tag_list:
+        return []
+    query = (
+        select(VolunteerSkill.volunteer_id, func.count())
+        .join(Volunteer, Volunteer.id == VolunteerSkill.volunteer_id)
+        .where(
+            VolunteerSkill.tag.in_(tag_list),
+            Volunteer.alerts.is_(True),
+            (Volunteer.last_alert_at.is_(None)) | (Volunteer.last_alert_at < not_alerted_since),
+        )
+        .group_by(VolunteerSkill.volunteer_id)
+    )
+    return [(row[0], row[1]) for row in (await session.execute(query)).all()]
+
+
+async def by_ambassador_code(session: AsyncSession, code: str) -> Volunteer | None:
+    return await session.scalar(select(Volunteer).where(Volunteer.ambassador_code == code))
+
+
+async def count(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count(Volunteer.id))) or 0)
+
+
+async def with_skills_any(session: AsyncSession, tags: Iterable[str]) -> set[int]:
+    query = select(VolunteerSkill.volunteer_id).where(and_(VolunteerSkill.tag.in_(list(tags))))
+    return set((await session.scalars(query)).all())

@@ -1,0 +1,124 @@
+"""The command line, as a newcomer uses it: piping commands into `tremplin console`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"database_url: sqlite+aiosqlite:///{tmp_path / 'tremplin.db'}\n"
+        f"catalog: {ROOT / 'examples' / 'missions.yaml'}\n"
+        "staff: [console:staff]\n"
+        "coordinators: [console:coordination]\n"
+        "web: {enabled: false}\n",
+        "utf-8",
+    )
+    return config
+
+
+def tremplin(*args: str, stdin: str = "", config: Path | None = None,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, **(env or {})}
+    environment.pop("TREMPLIN_DATABASE_URL", None)
+    if config is not None:
+        environment["TREMPLIN_CONFIG"] = str(config)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+        cwd=ROOT, env=environment, timeout=60,
+    )
+
+
+def test_missions_piped_into_the_console_lists_the_entry_doors(config_file: Path) -> None:
+    result = tremplin("console", stdin="!missions\n", config=config_file)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("#")]
+    assert lines[:4] == [
+        "#1 Ouvrir le compte Mastodon de la MLA — porte d'entrée · 2 h",
+        "#2 Ajouter une police avec @font-face sur le site — porte d'entrée · 1 h",
+        "#3 Automatiser la lettre d'information — porte d'entrée · 4 h",
+        "#4 Traduire le site en anglais — porte d'entrée · 15 h",
+    ]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_default_config_works_from_the_repository(tmp_path: Path) -> None:
+    result = tremplin("console", stdin="!missions\n",
+                      env={"TREMPLIN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db'}"})
+    assert result.returncode == 0, result.stderr
+    assert "#1 Ouvrir le compte Mastodon de la MLA" in result.stdout
+
+
+def test_a_conversation_with_multiline_fields(config_file: Path) -> None:
+    conversation = (
+        "!mission ajouter\n"
+        "titre: Relire la charte\n"
+        "compétences: relecture\n"
+        "\n"
+        "!missions relire\n"
+    )
+    refused = tremplin("console", "--user", "alice", stdin=conversation, config=config_file)
+    assert "Cette commande est réservée à l'équipe de la MLA." in refused.stdout
+    assert "Aucune mission ouverte ne parle de « relire »" in refused.stdout
+    added = tremplin("console", "--user", "staff", stdin=conversation, config=config_file)
+    assert "Mission ajoutée : #15 Relire la charte" in added.stdout
+    assert "#15 Relire la charte" in added.stdout.split("Mission ajoutée")[1]
+
+
+def test_joining_prints_the_private_space(config_file: Path) -> None:
+    result = tremplin("console", "--user", "alice",
+                      stdin="!competences css\n!participer 2\n", config=config_file)
+    assert "── Espace privé « Accueil · Ajouter une police avec @font-face sur le site » ouvert avec console:alice, console:coordination ──" in result.stdout
+    assert "C'est parti !" in result.stdout
+    assert "[pour l'équipe] Nouvelle inscription : console:alice" in result.stdout
+
+
+def test_hostile_input_never_shows_a_traceback(config_file: Path) -> None:
+    hostile = "\n".join([
+        "!", "!!", "!mission", "!mission ajouter", "!participer 99999999999999999999",
+        "!aide \u202e!participer", "!competences " + "a" * 20000, "\x00\x01!missions",
+        '!participer "', "!confiance @room trusted", "!mission modifier 1\n: :",
+    ]) + "\n"
+    result = tremplin("console", stdin=hostile, config=config_file)
+    assert result.returncode == 0
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_bad_config_names_the_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("staff: [alice]\nweb: {port: 99999}\nmatrx: {}\n", "utf-8")
+    result = tremplin("console", stdin="", config=bad)
+    assert result.returncode == 2
+    assert "staff.0" in result.stderr and "web.port" in result.stderr
+    assert "matrx: unknown key" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_catalogue_export_then_import_is_idempotent(config_file: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "out.yaml"
+    assert tremplin("missions", "export", str(exported), config=config_file).returncode == 0
+    result = tremplin("missions", "import", str(exported), config=config_file)
+    assert result.stdout.strip() == "0 created, 0 updated, 14 unchanged"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("missions:\n  - title: X\n    sensitivity: secret\n", "utf-8")
+    result = tremplin("missions", "import", str(broken), config=config_file)
+    assert result.returncode == 1
+    assert "missions.0.sensitivity" in result.stderr and "nothing was imported" in result.stderr
+
+
+def test_db_upgrade_and_backup(config_file: Path, tmp_path: Path) -> None:
+    assert "database up to date" in tremplin("db", "upgrade", config=config_file).stdout
+    tremplin("console", stdin="!missions\n", config=config_file)
+    result = tremplin("db", "backup", str(tmp_path / "b.json"), config=config_file)
+    assert result.returncode == 0 and "rows written" in result.stdout
+    result = tremplin("db", "restore", str(tmp_path / "b.json"), config=config_file)
+    assert result.returncode == 1 and "not empty" in result.stderr

@@ -1,0 +1,117 @@
+"""Storage on SQLite and PostgreSQL: migrations, visibility gates, dedupe, state, backup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.backup import read_backup, write_backup
+from storage import events, state
+from storage import missions as mission_store
+from storage.database import Database
+from storage.enums import MissionStatus, Sensitivity, Trust
+from storage.models import Mission
+from storage.visibility import Surface, Viewer, allowed_sensitivities, can_see
+
+
+async def add(db: Database, **fields: object) -> int:
+    async with db.session() as session:
+        mission = await mission_store.create(session, {"title": "m", **fields})
+        return mission.id
+
+
+async def test_migrations_can_run_twice(database: Database) -> None:
+    await database.upgrade()
+    await database.upgrade()
+
+
+async def test_visibility_gates_in_the_query_layer(database: Database) -> None:
+    public = await add(database, sensitivity="public")
+    internal = await add(database, sensitivity="internal")
+    secret = await add(database, sensitivity="confidential")
+    closed = await add(database, status="closed")
+    draft = await add(database, status="draft")
+
+    async def ids(viewer: Viewer, surface: Surface) -> set[int]:
+        async with database.session() as session:
+            return {m.id for m in await mission_store.list_visible(session, viewer, surface)}
+
+    newcomer = Viewer(Trust.NEWCOMER)
+    trusted = Viewer(Trust.TRUSTED)
+    staff = Viewer(Trust.NEWCOMER, is_staff=True)
+    assert await ids(newcomer, Surface.CHAT) == {public, internal}
+    assert await ids(trusted, Surface.CHAT) == {public, internal, secret}
+    assert await ids(staff, Surface.CHAT) == {public, internal, secret}
+    for viewer in (newcomer, trusted, staff):
+        assert await ids(viewer, Surface.PUBLIC) == {public}
+    async with database.session() as session:
+        every = await mission_store.list_visible(
+            session, staff, Surface.CHAT, [s.value for s in MissionStatus]
+        )
+        assert {closed, draft} <= {m.id for m in every}
+
+
+async def test_processed_events_keep_replies_until_delivered(database: Database) -> None:
+    async with database.session() as session:
+        await events.record(session, "matrix", "$a", ["bonjour"])
+    async with database.session() as session:
+        [pending] = await events.undelivered(session, "matrix")
+        assert pending.replies == ["bonjour"]
+        await events.mark_delivered(session, "matrix", "$a")
+    async with database.session() as session:
+        entry = await events.find(session, "matrix", "$a")
+        assert entry is not None and entry.delivered and entry.replies == []
+        assert await events.undelivered(session, "matrix") == []
+
+
+async def test_state_values_and_counters(database: Database) -> None:
+    async with database.session() as session:
+        assert await state.get_value(session, "matrix:since") is None
+        await state.set_value(session, "matrix:since", "s1")
+        await state.set_value(session, "matrix:since", "s2")
+        assert await state.increment(session, "count:x") == 1
+        assert await state.increment(session, "count:x", 2) == 3
+    async with database.session() as session:
+        assert await state.get_value(session, "matrix:since") == "s2"
+
+
+async def test_backup_and_restore_across_databases(database: Database, tmp_path: Path) -> None:
+    await add(database, title="Traduire le site", skills=["traduction", "anglais"])
+    await add(database, title="Ajouter une police")
+    backup = tmp_path / "backup.json"
+    assert await write_backup(database, backup) >= 2
+    target = Database(f"sqlite+aiosqlite:///{tmp_path / 'restored.db'}")
+    try:
+        await read_backup(target, backup)
+        async with target.session() as session:
+            titles = [m.title for m in await mission_store.all_missions(session)]
+            assert titles == ["Traduire le site", "Ajouter une police"]
+            created = await mission_store.create(session, {"title": "après"})
+            assert created.id == 3
+    finally:
+        await target.dispose()
+
+
+@given(
+    sensitivity=st.sampled_from(list(Sensitivity)),
+    status=st.sampled_from(list(MissionStatus)),
+    trust=st.sampled_from(list(Trust)),
+    is_staff=st.booleans(),
+    surface=st.sampled_from(list(Surface)),
+)
+def test_visibility_rule(
+    sensitivity: Sensitivity, status: MissionStatus, trust: Trust, is_staff: bool,
+    surface: Surface,
+) -> None:
+    mission = Mission(title="m", sensitivity=sensitivity.value, status=status.value)
+    viewer = Viewer(trust, is_staff)
+    visible = can_see(mission, viewer, surface)
+    if sensitivity is Sensitivity.CONFIDENTIAL and visible:
+        assert surface is Surface.CHAT and (is_staff or trust is Trust.TRUSTED)
+    if sensitivity is Sensitivity.INTERNAL and visible:
+        assert surface is Surface.CHAT
+    if visible and not (is_staff and surface is Surface.CHAT):
+        assert status is MissionStatus.OPEN
+    assert set(allowed_sensitivities(viewer, surface)) <= {s.value for s in Sensitivity}
