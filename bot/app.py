@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.config import Config
+from bot.health import Health
 from commands.brain import Brain
 from commands.catalogue import CatalogueError, import_catalogue
 from commands.ports import Hub
@@ -34,6 +35,7 @@ class Tremplin:
     config: Config
     database: Database
     brain: Brain
+    health: Health = field(default_factory=Health)
 
     @property
     def hub(self) -> Hub:

@@ -30,7 +30,10 @@ def to_html(markdown: str) -> str:
     ).strip()
 
 
-def to_plain(markdown: str) -> str:
-    """Readable plain text: the terminal, Matrix's `body`."""
-    text = markdown.replace("**", "").replace("`", "")
-    return _ESCAPE.sub(r"\1", text)
+MENTION_GUARD = "\u2060"  # put after `@` in people's words by commands.text.user_text
+
+
+def to_plain(markdown: str, *, keep_mention_guards: bool = False) -> str:
+    """Readable plain text: the terminal, Matrix's `body` (which keeps the mention guards)."""
+    text = _ESCAPE.sub(r"\1", markdown.replace("**", "").replace("`", ""))
+    return text if keep_mention_guards else text.replace(MENTION_GUARD, "")

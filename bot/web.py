@@ -8,19 +8,16 @@ from bot.app import Tremplin
 from bot.config import Secrets
 
 TREMPLIN_KEY = web.AppKey("tremplin", Tremplin)
-HEALTH_KEY = web.AppKey("health", dict)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    health: dict[str, object] = dict(request.app[HEALTH_KEY])
-    ok = all(part.get("ok", True) for part in health.values() if isinstance(part, dict))
-    return web.json_response({"ok": ok, "parts": health}, status=200 if ok else 503)
+    health = request.app[TREMPLIN_KEY].health
+    return web.json_response(health.snapshot(), status=200 if health.ok else 503)
 
 
 def make_app(tremplin: Tremplin, secrets: Secrets) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[TREMPLIN_KEY] = tremplin
-    app[HEALTH_KEY] = {}
     app.router.add_get("/healthz", healthz)
     return app
 

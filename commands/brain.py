@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from commands.context import Context, IncomingMessage
 from commands.middleware import (
@@ -16,7 +17,9 @@ from commands.registry import build_router
 from commands.router import PREFIX, Router
 from commands.services import Services
 from commands.text import clean
+from storage import engagements as engagement_store
 from storage import events
+from storage import volunteers as volunteer_store
 from storage.database import Database
 
 
@@ -56,6 +59,22 @@ class Brain:
         ctx.message = IncomingMessage(**{**message.__dict__, "text": text})
         await self._pipeline(ctx)
         return ctx.replies
+
+    async def note_thread_message(
+        self, platform: str, thread_ref: str, sender: str, at: datetime | None = None
+    ) -> bool:
+        """A message in an onboarding thread: the first one not from the volunteer is the
+        coordinators' first response (for `!suivi` and the reminders)."""
+        async with self.database.session() as session:
+            engagement = await engagement_store.by_thread(session, platform, thread_ref)
+            if engagement is None or engagement.first_response_at is not None:
+                return False
+            if engagement.volunteer_id is not None:
+                volunteer = await volunteer_store.by_id(session, engagement.volunteer_id)
+                if volunteer and sender in {i.address for i in volunteer.identities}:
+                    return False
+            engagement.first_response_at = at or self.services.clock()
+            return True
 
     async def mark_delivered(self, platform: str, event_id: str) -> None:
         async with self.database.session() as session:

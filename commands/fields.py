@@ -72,19 +72,26 @@ class ParsedFields:
     unknown_skills: tuple[str, ...]
 
 
+MULTILINE = {"description", "summary"}
+
+
 def split_lines(text: str) -> list[tuple[str, str, str]]:
-    """(key as written, canonical field, raw value); other lines continue the previous field."""
+    """(key as written, canonical field, raw value), one per `clé: valeur` line.
+
+    Only free-text fields (description, summary) go on over the following lines; anywhere
+    else a line that is not a known field is a problem to name.
+    """
     entries: list[tuple[str, str, str]] = []
     for line in text.splitlines():
         match = _LINE.match(line)
         canonical = KEYS.get(fold(match.group(1)).strip()) if match else None
         if match and canonical:
             entries.append((match.group(1).strip(), canonical, match.group(2)))
-        elif match and not entries:
+        elif entries and entries[-1][1] in MULTILINE:
+            written, previous, value = entries[-1]
+            entries[-1] = (written, previous, f"{value}\n{line}")
+        elif match:
             raise FieldProblem(match.group(1).strip(), "fields.unknown_key")
-        elif entries:
-            written, canonical_prev, value = entries[-1]
-            entries[-1] = (written, canonical_prev, f"{value}\n{line}")
         elif line.strip():
             raise FieldProblem(line.strip()[:40], "fields.not_a_field")
     return entries

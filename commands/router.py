@@ -37,7 +37,7 @@ class Parameter:
         return text if self.required else f"[{text}]"
 
 
-@dataclass
+@dataclass(eq=False)
 class Command:
     """A command: its names, what it needs, its parameters and its subcommands."""
 
@@ -208,7 +208,7 @@ class Router:
     def add(self, command: Command) -> None:
         for word in (command.name, *command.aliases):
             folded = fold(word)
-            if folded in self.commands:
+            if self.commands.get(folded, command) is not command:
                 raise ValueError(f"two commands answer to {word!r}")
             self.commands[folded] = command
 
@@ -270,7 +270,8 @@ class Router:
         if command is None:
             suggestions = self.suggestions(word, ctx)
             hint = "error.did_you_mean" if suggestions else "error.see_help"
-            return f"{text} {ctx.t(hint, suggestions=', '.join(suggestions))}"
+            joined = f" {ctx.t('word.or')} ".join(suggestions)
+            return f"{text} {ctx.t(hint, suggestions=joined)}"
         if isinstance(error, (BadArgument, MissingArgument)):
             usage = command.usage(ctx.t)
             if command.subcommands and command.callback is None:

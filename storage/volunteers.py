@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Identity, Volunteer, VolunteerSkill, utcnow
@@ -35,7 +35,7 @@ async def create(
     source: str | None = None,
     display_name: str | None = None,
 ) -> Volunteer:
-    volunteer = Volunteer(language=language, source=source, consent_at=utcnow())
+    volunteer = Volunteer(language=language, source=source, consent_at=utcnow(), skill_rows=[])
     volunteer.identities.append(
         Identity(address=address, platform=platform_of(address), display_name=display_name)
     )
@@ -46,13 +46,12 @@ async def create(
 
 async def set_skills(session: AsyncSession, volunteer: Volunteer, tags: Sequence[str]) -> None:
     """Replace the volunteer's skills by `tags`, keeping their order."""
-    await session.execute(delete(VolunteerSkill).where(VolunteerSkill.volunteer_id == volunteer.id))
-    await session.flush()
-    unique = list(dict.fromkeys(tags))
-    volunteer.skill_rows = [
+    volunteer.skill_rows.clear()
+    await session.flush()  # the old rows go before new ones with the same key arrive
+    volunteer.skill_rows.extend(
         VolunteerSkill(volunteer_id=volunteer.id, tag=tag, position=index)
-        for index, tag in enumerate(unique)
-    ]
+        for index, tag in enumerate(dict.fromkeys(tags))
+    )
     await session.flush()
 
 

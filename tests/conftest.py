@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import pytest_asyncio
@@ -24,6 +27,7 @@ POSTGRES_URL = os.environ.get(
 )
 
 pytest_plugins = ["tests.harness.conftest_synapse"]
+T = TypeVar("T")
 
 
 async def _postgres_available(url: str) -> str | None:
@@ -39,27 +43,51 @@ async def _postgres_available(url: str) -> str | None:
     return None
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def postgres_database() -> AsyncIterator[str]:
-    """A database of its own for this test session, dropped at the end."""
+def _in_a_thread(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run async setup from a plain fixture, even while the test loop is running."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+async def _create_database(name: str) -> str:
     import asyncpg
 
-    problem = await _postgres_available(POSTGRES_URL)
-    if problem is not None:
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
-    name = f"tremplin_test_{uuid.uuid4().hex[:10]}"
-    admin_url = make_url(POSTGRES_URL).set(drivername="postgresql")
-    admin = await asyncpg.connect(admin_url.render_as_string(hide_password=False))
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    admin = make_url(POSTGRES_URL).set(drivername="postgresql")
+    connection = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     database = Database(url)
     await database.upgrade()
     await database.dispose()
+    return url
+
+
+async def _drop_database(name: str) -> None:
+    import asyncpg
+
+    admin = make_url(POSTGRES_URL).set(drivername="postgresql")
+    connection = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A database of its own for this test session, migrated, dropped at the end."""
+    problem = _in_a_thread(_postgres_available(POSTGRES_URL))
+    if problem is not None:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({problem})")
+    name = f"tremplin_test_{uuid.uuid4().hex[:10]}"
+    url = _in_a_thread(_create_database(name))
     try:
         yield url
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        _in_a_thread(_drop_database(name))
 
 
 async def _empty_postgres(url: str) -> Database:

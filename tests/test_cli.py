@@ -98,7 +98,7 @@ def test_a_bad_config_names_the_key(tmp_path: Path) -> None:
     bad.write_text("staff: [alice]\nweb: {port: 99999}\nmatrx: {}\n", "utf-8")
     result = tremplin("console", stdin="", config=bad)
     assert result.returncode == 2
-    assert "staff.0" in result.stderr and "web.port" in result.stderr
+    assert "staff: 'alice' is not an identity" in result.stderr and "web.port" in result.stderr
     assert "matrx: unknown key" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -14,7 +14,9 @@ async def test_command_names_ignore_case_and_accents(chat: Chat) -> None:
 
 async def test_unknown_command_suggests_the_closest(chat: Chat) -> None:
     answer = await chat.say("alice", "!mision 3")
-    assert answer == "Je ne connais pas la commande !mision. Vouliez-vous dire !mission ?"
+    assert answer == (
+        "Je ne connais pas la commande !mision. Vouliez-vous dire !mission ou !missions ?"
+    )
 
 
 async def test_unknown_command_far_from_any_points_to_help(chat: Chat) -> None:

@@ -1,0 +1,524 @@
+"""Skills taxonomy: canonical tags, and turning what volunteers write into them."""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+__all__ = ["Extraction", "Skill", "Taxonomy", "fold", "slugify"]
+
+DATA_FILE = "data/skills.yaml"
+BROAD_WEIGHT = 0.5
+MIN_TYPO_LENGTH = 5  # shorter words are never typo-corrected
+LONG_WORD = 7  # shorter words are only corrected for two swapped letters
+MAX_PHRASE_WORDS = 3  # an unknown phrase is at most this many words
+EXACT_ONLY = "="  # alias prefix: match as written, no plural folding, no typo tolerance
+
+_EXTRA_FOLDS = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ð": "d"})
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_WORD = r"(?:[^\W_]|[\u0300-\u036f])+(?:\+\+|#)?"
+_GENDER = (
+    r"(?i:e|es|s|se|ses|euse|euses|rice|rices|trice|trices|ice|ices"
+    r"|ne|nes|le|les|ve|ves|fe|fes|x|ere|eres|ère|ères)"
+)
+_INCLUSIVE = rf"(?:[·•‧⋅∙./-]{_GENDER}(?![^\W_]))+|\({_GENDER}\)s?"
+_TOKEN = re.compile(rf"(?P<word>{_WORD})(?:{_INCLUSIVE})?")
+_PHRASE_GAP = re.compile(r"[ \t\u00a0\u202f-]+")
+
+STOP_WORDS = frozenset(
+    """
+    a à ai aie aient aies ait alors as au aucun aucune aujourd aupres auquel aussi autre autres
+    aux avaient avais avait avant avec avez aviez avoir avons ayant bah beaucoup ben bien bon
+    bonne bonjour bonsoir bref ca ça car ce ceci cela celle celles celui cependant certain
+    certaine certains ces cet cette ceux chacun chaque chez ci comme comment concernant
+    cordialement coucou d dans de debut dedans dehors deja depuis des desormais dessus deux
+    devant devrais doit donc dont du durant elle elles en encore entre envie environ es est et
+    etaient etais etait etant ete etes etre eu eux fais faisais fait faite faites faire fin fois
+    font hui ici il ils j jamais je jusqu l la le les leur leurs lors lorsqu lui m ma mais mal
+    me meme mes moi moins mon n ne ni non nos notre nous on ont or ou oui par parce parfois pas
+    peu peut peuvent peux plus plusieurs pour pourquoi pourrais pourrait pouvez pouvons puis
+    puisqu qu quand que quel quelle quelles quels quelque quelques qui quoi s sa sans sais sait
+    salut sans se selon ses si sinon soit sommes son sont souvent suis sur surtout t ta tant te
+    tes toi ton toujours tous tout toute toutes tres trop tu un une unes uns v va vais vers via
+    voici voila vont vos votre vous vraiment y
+    actuellement ailleurs ainsi apres assez aide aider aiderais aimer aime aimerais adore
+    apprendre appris annee annees ans an apporter bases base besoin benevole benevolat
+    bonnes cherche chercher chose choses competence competences connais connait connaissance
+    connaissances connaitre contribuer coup dispo disponible disponibilite domaine domaines
+    donner donne ensuite enfin etc experience experiences exemple faciliter facilement gens
+    gros heure heures idee jour jours maitrise maitriser matin merci metier mieux mois niveau
+    notamment notion notions occupe parle parler participer passionne peut-etre plutot pratique
+    pratiquer pro professionnel professionnelle projet projets propose proposer quelqu rien
+    semaine semaines soir soirs souhaite souhaiterais temps travail travaille travailler
+    truc trucs utilise utiliser veux voudrais vouloir week weekend francais francaise
+    volontiers association associations asso mission missions motive motivee interesse
+    interessee super genre petit petite grand grande nouveau nouvelle vie an peu-pres
+    about after again all also am an and any are as at be been before being both but by can
+    could did do does doing done don each else etc even ever few for from get got had has have
+    having he her here hers him his how i if in into is isn it its just know knows like little
+    lot lots made make many may me might more most much must my no nor not now of off often on
+    once only or other our out over own please quite rather really s same she should so some
+    still such t than thank thanks that the their them then there these they thing things this
+    those through to too under until up us use used using ve very want was we well were what
+    when where which while who whom why will with would yes you your ll m re d doesn didn
+    basic basics bit experienced experience fluent good great help helping hello hi hey
+    interested knowledge level native skill skills speak speaking work working worked year
+    years free time available happy able love enjoy french volunteer volunteering
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What was understood in a free text: canonical tags, and words that were not."""
+
+    tags: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Skill:
+    """One canonical tag of the taxonomy."""
+
+    tag: str
+    label_fr: str
+    label_en: str
+    aliases: tuple[str, ...]
+    broad: bool = False
+    implies: tuple[str, ...] = ()
+    weight: float = 1.0
+
+    def label(self, language: str) -> str:
+        """The label in "fr" (any French locale) or else English."""
+        return self.label_fr if language.casefold().startswith("fr") else self.label_en
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents (NFKD), for matching: "Réseaux" → "reseaux"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_EXTRA_FOLDS))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def slugify(text: str) -> str:
+    """Lowercase ASCII slug: accents stripped, anything else than a-z0-9 becomes one '-'."""
+    return _NOT_SLUG.sub("-", fold(text)).strip("-")
+
+
+def _singular(word: str) -> str:
+    if len(word) > 4 and word.endswith("eaux"):
+        return word[:-1]
+    if len(word) > 4 and word.endswith("aux"):
+        return word[:-3] + "al"
+    if len(word) > 3 and word.endswith("eux"):
+        return word[:-1]
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _masculine(word: str) -> str:
+    if len(word) > 6 and word.endswith("trice"):
+        return word[:-5] + "teur"
+    if len(word) > 5 and word.endswith("euse"):
+        return word[:-4] + "eur"
+    if len(word) > 6 and word.endswith("ienne"):
+        return word[:-2]
+    return word
+
+
+@functools.lru_cache(maxsize=65536)
+def _analyse(word: str) -> tuple[str, str]:
+    """A word's folded form and its key (plural and feminine endings folded too)."""
+    folded = fold(word)
+    return folded, _masculine(_singular(folded))
+
+
+@dataclass
+class _Words:
+    """The words of a text, with where they are and how they are matched."""
+
+    spans: list[tuple[int, int]]
+    folds: list[str]
+    keys: list[str]
+
+    @classmethod
+    def of(cls, text: str) -> _Words:
+        spans, folds, keys = [], [], []
+        for match in _TOKEN.finditer(text):
+            folded, key = _analyse(match.group("word"))
+            spans.append(match.span())
+            folds.append(folded)
+            keys.append(key)
+        return cls(spans, folds, keys)
+
+
+class _Unknown:
+    """Collects unknown words, joining neighbours into short phrases as written."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.found: dict[str, str] = {}
+        self.run: list[tuple[int, int]] = []
+
+    def add(self, span: tuple[int, int]) -> None:
+        if self.run and (
+            len(self.run) >= MAX_PHRASE_WORDS
+            or not _PHRASE_GAP.fullmatch(self.text, self.run[-1][1], span[0])
+        ):
+            self.close()
+        self.run.append(span)
+
+    def add_phrase(self, span: tuple[int, int]) -> None:
+        self.close()
+        self.run.append(span)
+        self.close()
+
+    def close(self) -> None:
+        if self.run:
+            phrase = self.text[self.run[0][0] : self.run[-1][1]]
+            self.found.setdefault(fold(phrase), phrase)
+            self.run = []
+
+    def result(self) -> tuple[str, ...]:
+        self.close()
+        return tuple(self.found.values())
+
+
+class Taxonomy:
+    """The canonical skills, their aliases, and extraction of tags from free text."""
+
+    def __init__(
+        self,
+        skills: Iterable[Skill],
+        *,
+        not_skills: Iterable[str] = (),
+        stop_words: Iterable[str] = (),
+        not_typos: Iterable[str] = (),
+    ) -> None:
+        self._skills: dict[str, Skill] = {}
+        for skill in skills:
+            _check_skill(skill, self._skills)
+            self._skills[skill.tag] = skill
+        self._closure = {tag: _implied(tag, self._skills) for tag in self._skills}
+        self._stop = STOP_WORDS | {fold(word) for word in stop_words}
+        self._not_typos = frozenset(fold(word) for word in not_typos)
+        self._exact: dict[tuple[str, ...], str] = {}
+        self._reduced: dict[tuple[str, ...], str] = {}
+        self._vocab: dict[str, str] = {}
+        for skill in self._skills.values():
+            for alias in skill.aliases:
+                self._add_alias(alias, skill.tag)
+        for phrase in not_skills:
+            self._add_alias(phrase, "")
+        self._starts = _starts(self._exact, self._reduced)
+        self._names = _names(self._skills)
+        self._correct = functools.lru_cache(maxsize=16384)(self._correct_uncached)
+        self._candidates = functools.lru_cache(maxsize=4096)(self._candidates_uncached)
+
+    # -- construction ---------------------------------------------------------------
+
+    @classmethod
+    def default(cls) -> Taxonomy:
+        """The taxonomy shipped with the package (loaded once)."""
+        return _default_taxonomy()
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Taxonomy:
+        """Build from the parsed YAML layout (see the header of data/skills.yaml)."""
+        entries = data.get("skills")
+        if not isinstance(entries, list):
+            raise ValueError("taxonomy: 'skills' must be a list")
+        return cls(
+            (_skill_from_entry(entry) for entry in entries),
+            not_skills=_strings(data, "not_skills"),
+            stop_words=_strings(data, "stop_words"),
+            not_typos=_strings(data, "not_typos"),
+        )
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Taxonomy:
+        """Build from a YAML file laid out like data/skills.yaml."""
+        return cls.from_mapping(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
+
+    def _add_alias(self, alias: str, tag: str) -> None:
+        exact_only = alias.startswith(EXACT_ONLY)
+        words = _Words.of(alias.removeprefix(EXACT_ONLY))
+        if not words.folds:
+            raise ValueError(f"taxonomy: alias {alias!r} of {tag!r} has no word")
+        exact, reduced = tuple(words.folds), tuple(words.keys)
+        _register(self._exact, exact, tag, alias, self._reduced)
+        ambiguous = len(reduced) == 1 and reduced != exact and reduced[0] in self._stop
+        if exact_only or ambiguous:
+            return
+        _register(self._reduced, reduced, tag, alias, self._exact)
+        for folded, key in zip(exact, reduced, strict=True):
+            if len(key) >= MIN_TYPO_LENGTH and folded.isalpha():
+                self._vocab.setdefault(folded, key)
+                self._vocab.setdefault(key, key)
+
+    # -- queries --------------------------------------------------------------------
+
+    @property
+    def tags(self) -> frozenset[str]:
+        """Every canonical tag."""
+        return frozenset(self._skills)
+
+    @property
+    def skills(self) -> tuple[Skill, ...]:
+        """Every skill, in the order of the file."""
+        return tuple(self._skills.values())
+
+    def __contains__(self, tag: object) -> bool:
+        return tag in self._skills
+
+    def __len__(self) -> int:
+        return len(self._skills)
+
+    def get(self, tag: str) -> Skill | None:
+        """The skill of a canonical tag, or None."""
+        return self._skills.get(tag)
+
+    def label(self, tag: str, language: str) -> str:
+        """A tag's label in a language ("fr" or "en"); an unknown tag is its own label."""
+        skill = self._skills.get(tag)
+        return skill.label(language) if skill else tag
+
+    def specificity(self, tag: str) -> float:
+        """How much a shared tag says about a match: broad tags less, unknown tags 1.0."""
+        skill = self._skills.get(tag)
+        return skill.weight if skill else 1.0
+
+    def implied(self, tag: str) -> tuple[str, ...]:
+        """The tags that come with a tag (transitively), without the tag itself."""
+        return self._closure.get(tag, ())
+
+    # -- extraction -----------------------------------------------------------------
+
+    def extract(self, text: str) -> Extraction:
+        """Canonical tags found in free text (first mention first, implied ones last)."""
+        explicit, unknown = self._scan(text)
+        found = dict.fromkeys(explicit)
+        for tag in explicit:
+            found.update(dict.fromkeys(t for t in self._closure[tag] if t not in found))
+        return Extraction(tuple(found), unknown)
+
+    def normalise(self, name: str) -> tuple[str, bool]:
+        """A catalogue-style skill name as a canonical tag, and whether it was known."""
+        slug = slugify(name)
+        tag = self._names.get(slug) or self._names.get(slug.replace("-", ""))
+        if tag:
+            return tag, True
+        explicit, unknown = self._scan(name)
+        if len(explicit) == 1 and not unknown:
+            return explicit[0], True
+        return slug, False
+
+    def _scan(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        words = _Words.of(text)
+        corrected: list[str | None] = [None] * len(words.folds)
+        found: dict[str, None] = {}
+        unknown = _Unknown(text)
+        i = 0
+        while i < len(words.folds):
+            length, tag = self._match_at(words, corrected, i)
+            if length:
+                if tag:
+                    found[tag] = None
+                    unknown.close()
+                else:
+                    unknown.add_phrase((words.spans[i][0], words.spans[i + length - 1][1]))
+                i += length
+                continue
+            if self._meaningful(words.folds[i], words.keys[i]):
+                unknown.add(words.spans[i])
+            else:
+                unknown.close()
+            i += 1
+        return tuple(found), unknown.result()
+
+    def _match_at(self, words: _Words, corrected: list[str | None], i: int) -> tuple[int, str]:
+        """The longest alias starting at word i: (its length in words, its tag) or (0, "")."""
+        folds, keys = words.folds, words.keys
+        lengths = self._starts.get(folds[i], ()) + self._starts.get(keys[i], ())
+        if not lengths:
+            lengths = self._starts.get(self._corrected(words, corrected, i), ())
+        for length in sorted(set(lengths), reverse=True):
+            end = i + length
+            if end > len(folds):
+                continue
+            tag = self._exact.get(tuple(folds[i:end]))
+            if tag is None:
+                tag = self._reduced.get(tuple(keys[i:end]))
+            if tag is None:
+                fixed = tuple(self._corrected(words, corrected, j) for j in range(i, end))
+                tag = self._reduced.get(fixed)
+            if tag is not None:
+                return length, tag
+        return 0, ""
+
+    def _corrected(self, words: _Words, corrected: list[str | None], i: int) -> str:
+        """Word i's key, or the alias word it is a typo of."""
+        value = corrected[i]
+        if value is None:
+            value = self._correct(words.folds[i], words.keys[i]) or words.keys[i]
+            corrected[i] = value
+        return value
+
+    def _meaningful(self, folded: str, key: str) -> bool:
+        letters = sum(char.isalpha() for char in folded)
+        return letters >= 2 and folded not in self._stop and key not in self._stop
+
+    # -- typos ----------------------------------------------------------------------
+
+    def _correct_uncached(self, folded: str, key: str) -> str | None:
+        """The key of the alias word that a word is a typo of, if exactly one is close."""
+        if len(folded) < MIN_TYPO_LENGTH or not folded.isalpha():
+            return None
+        known = (folded, key)
+        if any(w in self._vocab or w in self._stop or w in self._not_typos for w in known):
+            return None
+        for word in dict.fromkeys(known):
+            target = self._nearest(word)
+            if target:
+                return self._vocab[target]
+        return None
+
+    def _nearest(self, word: str) -> str | None:
+        """The one alias word a word is a typo of: one edit, or a swap for short words."""
+        choices = self._candidates(word[0], len(word))
+        hits = process.extract(word, choices, scorer=OSA.distance, score_cutoff=1, limit=None)
+        close = [choice for choice, _, _ in hits if _plausible_typo(word, choice)]
+        if len({self._vocab[choice] for choice in close}) != 1:
+            return None  # nothing close, or as close to two different words: don't guess
+        return close[0]
+
+    def _candidates_uncached(self, first: str, length: int) -> tuple[str, ...]:
+        return tuple(
+            word for word in self._vocab if word[0] == first and abs(len(word) - length) <= 1
+        )
+
+
+def _plausible_typo(word: str, target: str) -> bool:
+    """Long words may have any one typo; short ones only two swapped letters."""
+    if min(len(word), len(target)) >= LONG_WORD:
+        return True
+    return sorted(word) == sorted(target)
+
+
+# -- loading helpers ------------------------------------------------------------------
+
+
+@functools.cache
+def _default_taxonomy() -> Taxonomy:
+    resource = resources.files(__package__ or "commands").joinpath(DATA_FILE)
+    return Taxonomy.from_mapping(yaml.safe_load(resource.read_text(encoding="utf-8")))
+
+
+def _strings(data: Mapping[str, Any], key: str) -> list[str]:
+    values = data.get(key) or []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"taxonomy: {key!r} must be a list of strings")
+    return values
+
+
+def _skill_from_entry(entry: Any) -> Skill:
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"taxonomy: skill entry {entry!r} is not a mapping")
+    tag = entry.get("tag")
+    aliases = entry.get("aliases") or []
+    implies = entry.get("implies") or []
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise ValueError(f"taxonomy: aliases of {tag!r} must be a list of strings")
+    if not isinstance(implies, list) or not all(isinstance(t, str) for t in implies):
+        raise ValueError(f"taxonomy: implies of {tag!r} must be a list of tags")
+    broad = entry.get("broad", False)
+    weight = entry.get("weight", BROAD_WEIGHT if broad else 1.0)
+    if not isinstance(broad, bool) or not isinstance(weight, int | float) or weight <= 0:
+        raise ValueError(f"taxonomy: broad must be true/false and weight > 0 for {tag!r}")
+    return Skill(
+        tag=str(tag),
+        label_fr=str(entry.get("fr") or ""),
+        label_en=str(entry.get("en") or ""),
+        aliases=tuple(aliases),
+        broad=broad,
+        implies=tuple(implies),
+        weight=float(weight),
+    )
+
+
+def _check_skill(skill: Skill, seen: Mapping[str, Skill]) -> None:
+    if not skill.tag or slugify(skill.tag) != skill.tag:
+        raise ValueError(f"taxonomy: tag {skill.tag!r} is not a lowercase ASCII slug")
+    if skill.tag in seen:
+        raise ValueError(f"taxonomy: tag {skill.tag!r} appears twice")
+    if not skill.label_fr or not skill.label_en:
+        raise ValueError(f"taxonomy: {skill.tag!r} needs a French and an English label")
+    if not skill.aliases:
+        raise ValueError(f"taxonomy: {skill.tag!r} needs at least one alias")
+
+
+def _implied(tag: str, skills: Mapping[str, Skill]) -> tuple[str, ...]:
+    """Every tag implied by a tag, transitively, in declaration order."""
+    result: dict[str, None] = {}
+    pending = list(skills[tag].implies)
+    while pending:
+        other = pending.pop(0)
+        if other not in skills:
+            raise ValueError(f"taxonomy: {tag!r} implies unknown tag {other!r}")
+        if other != tag and other not in result:
+            result[other] = None
+            pending.extend(skills[other].implies)
+    return tuple(result)
+
+
+def _register(
+    table: dict[tuple[str, ...], str],
+    words: tuple[str, ...],
+    tag: str,
+    alias: str,
+    other_table: Mapping[tuple[str, ...], str],
+) -> None:
+    for existing in (table.get(words), other_table.get(words)):
+        if existing is not None and existing != tag:
+            raise ValueError(
+                f"taxonomy: alias {alias!r} leads to {tag or 'no skill'!r} "
+                f"and to {existing or 'no skill'!r}"
+            )
+    table[words] = tag
+
+
+def _starts(*tables: Mapping[tuple[str, ...], str]) -> dict[str, tuple[int, ...]]:
+    """For each word that starts an alias, the lengths of those aliases, longest first."""
+    lengths: dict[str, set[int]] = {}
+    for table in tables:
+        for words in table:
+            lengths.setdefault(words[0], set()).add(len(words))
+    return {word: tuple(sorted(found, reverse=True)) for word, found in lengths.items()}
+
+
+def _names(skills: Mapping[str, Skill]) -> dict[str, str]:
+    """Slugs (and slugs without dashes) of tags, then labels, then aliases → tag."""
+    names: dict[str, str] = {}
+    layers = (
+        lambda s: [s.tag],
+        lambda s: [s.label_fr, s.label_en],
+        lambda s: [a.removeprefix(EXACT_ONLY) for a in s.aliases],
+    )
+    for layer in layers:
+        for skill in skills.values():
+            for name in layer(skill):
+                slug = slugify(name)
+                if slug:
+                    names.setdefault(slug, skill.tag)
+                    names.setdefault(slug.replace("-", ""), skill.tag)
+    return names
