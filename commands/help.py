@@ -12,7 +12,7 @@ TOPIC_ORDER = ("missions", "volunteers", "onboarding", "privacy", "help", "staff
 
 
 def help_line(command: Command, ctx: Context) -> str:
-    alias = command.english_alias()
+    alias = command.other_name(ctx.language)
     names = f"`{command.usage(ctx.t)}`" + (f" [`{alias}`]" if alias else "")
     return f"{names} — {ctx.t(f'help.{command.key}')}"
 

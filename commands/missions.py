@@ -8,7 +8,7 @@ from commands.alerts import announce_new_mission
 from commands.checks import STAFF
 from commands.context import Context
 from commands.converters import MissionNumber
-from commands.errors import BadArgument, MissingArgument, NotFound
+from commands.errors import BadArgument, NotFound
 from commands.fields import FieldProblem, parse_fields
 from commands.render import mission_card, mission_line
 from commands.router import Router
@@ -49,10 +49,8 @@ async def missions(ctx: Context, *, keyword: str | None = None) -> None:
     ctx.reply("\n".join(lines))
 
 
-async def show_mission(ctx: Context, number: MissionNumber | None = None) -> None:
+async def show_mission(ctx: Context, number: MissionNumber) -> None:
     """!mission N"""
-    if number is None:
-        raise MissingArgument("error.missing_argument", argument="number")
     mission = await mission_store.get_visible(ctx.session, number, ctx.viewer, ctx.surface)
     if mission is None:
         raise NotFound("error.no_such_mission", id=number)

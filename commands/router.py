@@ -69,15 +69,19 @@ class Command:
             yield node
             node = node.parent
 
+    def name_in(self, language: str) -> str:
+        """The full name in `language`: French names, English aliases."""
+        own = self.aliases[0] if language == "en" and self.aliases else self.name
+        return f"{self.parent.name_in(language)} {own}" if self.parent else own
+
     def usage(self, t: Translator) -> str:
-        words = [PREFIX + self.qualified_name, *(p.placeholder(t) for p in self.parameters)]
+        words = [PREFIX + self.name_in(t.language), *(p.placeholder(t) for p in self.parameters)]
         return " ".join(words)
 
-    def english_alias(self) -> str:
-        if not self.aliases:
-            return ""
-        prefix = self.parent.qualified_name + " " if self.parent else ""
-        return PREFIX + prefix + self.aliases[0]
+    def other_name(self, language: str) -> str:
+        """The name in the other language, shown beside the usage (`!participer` ↔ `!join`)."""
+        other = PREFIX + self.name_in("fr" if language == "en" else "en")
+        return "" if other == PREFIX + self.name_in(language) else other
 
     def subcommand(self, word: str) -> Command | None:
         return self.subcommands.get(fold(word))
