@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,7 @@ async def load_first_catalogue(database: Database, config: Config) -> None:
         if await mission_store.count(session) > 0:
             return
         try:
-            text = Path(config.catalog).read_text("utf-8")
+            text = await asyncio.to_thread(Path(config.catalog).read_text, "utf-8")
         except OSError as error:
             log.warning("catalogue %s not loaded: %s", config.catalog, error.strerror)
             return

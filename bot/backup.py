@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,12 @@ def _encode(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def _write_atomically(path: Path, content: str) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(content, "utf-8")
+    temporary.replace(path)
+
+
 async def write_backup(database: Database, path: Path) -> int:
     """Write all rows to `path` atomically; returns how many."""
     tables: dict[str, list[dict[str, Any]]] = {}
@@ -32,16 +39,14 @@ async def write_backup(database: Database, path: Path) -> int:
             rows = (await session.execute(select(table))).mappings().all()
             tables[table.name] = [{k: _encode(v) for k, v in row.items()} for row in rows]
     document = {"format": FORMAT, "revision": revision, "tables": tables}
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(document, ensure_ascii=False, indent=1), "utf-8")
-    temporary.replace(path)
+    await asyncio.to_thread(_write_atomically, path, json.dumps(document, ensure_ascii=False))
     return sum(len(rows) for rows in tables.values())
 
 
 async def read_backup(database: Database, path: Path) -> int:
     """Load `path` into a migrated, empty database; returns how many rows."""
     try:
-        document = json.loads(path.read_text("utf-8"))
+        document = json.loads(await asyncio.to_thread(path.read_text, "utf-8"))
     except (OSError, ValueError) as error:
         raise BackupError(f"cannot read {path}: {error}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
@@ -65,8 +70,10 @@ async def read_backup(database: Database, path: Path) -> int:
         if not database.is_sqlite:
             for table in Base.metadata.sorted_tables:
                 if "id" in table.columns and table.columns["id"].autoincrement is True:
-                    await session.execute(text(
-                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                        f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
-                    ))
+                    await session.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+                        )
+                    )
     return count

@@ -23,7 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tremplin",
         description="Recruit, match and keep technical volunteers (Maison des Lanceurs d'Alerte).",
     )
-    parser.add_argument("--config", help="configuration file (default: $TREMPLIN_CONFIG or ./config.yaml)")
+    parser.add_argument(
+        "--config", help="configuration file (default: $TREMPLIN_CONFIG or ./config.yaml)"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="more logs on standard error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -45,7 +47,6 @@ def build_parser() -> argparse.ArgumentParser:
     exporting = missions_sub.add_parser("export", help="write the catalogue (standard output)")
     exporting.add_argument("file", nargs="?")
     return parser
-
 
 
 async def cmd_console(config: Config, args: argparse.Namespace) -> int:
@@ -95,15 +96,13 @@ async def cmd_missions(config: Config, args: argparse.Namespace) -> int:
     try:
         if args.missions_command == "import":
             try:
-                text = Path(args.file).read_text("utf-8")
+                text = await asyncio.to_thread(Path(args.file).read_text, "utf-8")
             except OSError as error:
                 print(f"tremplin: cannot read {args.file}: {error.strerror}", file=sys.stderr)
                 return 1
             try:
                 async with tremplin.database.session() as session:
-                    report = await import_catalogue(
-                        session, text, tremplin.brain.services.taxonomy
-                    )
+                    report = await import_catalogue(session, text, tremplin.brain.services.taxonomy)
             except CatalogueError as error:
                 print(f"tremplin: {args.file}: {error} (nothing was imported)", file=sys.stderr)
                 return 1
@@ -117,7 +116,7 @@ async def cmd_missions(config: Config, args: argparse.Namespace) -> int:
             async with tremplin.database.session() as session:
                 text = export_catalogue(await mission_store.all_missions(session))
             if args.file:
-                Path(args.file).write_text(text, "utf-8")
+                await asyncio.to_thread(Path(args.file).write_text, text, "utf-8")
             else:
                 sys.stdout.write(text)
     finally:

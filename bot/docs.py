@@ -20,10 +20,10 @@ END = "<!-- commands:end -->"
 
 def _context(router: Router, staff: bool, language: str) -> Context:
     settings = Settings(staff=frozenset({"console:staff"}) if staff else frozenset())
-    message = IncomingMessage(sender="console:staff" if staff else "console:x", text="",
-                              place=Place("console"))
-    return Context(message=message, services=Services(settings), language=language,
-                   router=router)
+    message = IncomingMessage(
+        sender="console:staff" if staff else "console:x", text="", place=Place("console")
+    )
+    return Context(message=message, services=Services(settings), language=language, router=router)
 
 
 def _row(command: Command, t: Translator) -> str:

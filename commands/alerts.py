@@ -49,4 +49,3 @@ async def announce_new_mission(ctx: Context, mission: Mission) -> int:
     if outbox:
         ctx.after_commit.append(send)
     return len(outbox)
-

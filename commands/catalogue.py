@@ -91,9 +91,7 @@ def read_catalogue(text: str) -> CatalogueFile:
         raise CatalogueError("; ".join(problems)) from None
 
 
-async def import_catalogue(
-    session: AsyncSession, text: str, taxonomy: Taxonomy
-) -> ImportReport:
+async def import_catalogue(session: AsyncSession, text: str, taxonomy: Taxonomy) -> ImportReport:
     """Create or update every mission of the file; an unknown skill is kept with a warning."""
     catalogue = read_catalogue(text)
     report = ImportReport()

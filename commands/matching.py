@@ -26,7 +26,7 @@ def score_mission(
     newcomer: bool,
     commitment: str | None,
 ) -> Match | None:
-    """Specific shared skills count more; covering the whole mission counts; doors help newcomers."""
+    """Specific shared skills count more, covering the mission counts, doors help newcomers."""
     shared = sorted((tag for tag in mission.skills if tag in skills), key=skills.__getitem__)
     if not shared:
         return None
@@ -57,8 +57,11 @@ def rank(
     matches = [
         match
         for mission in missions
-        if (match := score_mission(mission, order, weights, newcomer=newcomer,
-                                   commitment=commitment))
+        if (
+            match := score_mission(
+                mission, order, weights, newcomer=newcomer, commitment=commitment
+            )
+        )
         is not None
     ]
     if newcomer:

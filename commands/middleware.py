@@ -92,8 +92,9 @@ class SessionAndDedupe:
                     )
         except Exception:
             incident = uuid.uuid4().hex[:8]
-            log.exception("incident %s while handling %r from %s", incident, message.text[:80],
-                          message.sender)
+            log.exception(
+                "incident %s while handling %r from %s", incident, message.text[:80], message.sender
+            )
             ctx.replies = [ctx.t("error.unexpected", incident=incident)]
             ctx.after_commit.clear()
             await self._remember_failure(ctx)

@@ -64,8 +64,9 @@ def _read_fields(ctx: Context, text: str) -> tuple[dict[str, Any], tuple[str, ..
     try:
         parsed = parse_fields(text, ctx.services.taxonomy)
     except FieldProblem as problem:
-        raise BadArgument(problem.key, field=user_text(problem.field),
-                          value=user_text(problem.value)) from None
+        raise BadArgument(
+            problem.key, field=user_text(problem.field), value=user_text(problem.value)
+        ) from None
     return parsed.values, parsed.unknown_skills
 
 
@@ -80,10 +81,13 @@ async def add_mission(ctx: Context, *, fields: str) -> None:
     if not values.get("title"):
         raise BadArgument("fields.title_required", field="titre", value="")
     created = await mission_store.create(ctx.session, values)
-    await audit.record(ctx.session, ctx.sender, "mission.add", f"#{created.id}",
-                       {"fields": sorted(values)})
-    ctx.reply(ctx.t("mission.added", line=mission_line(created, ctx.t))
-              + _unknown_skills_note(ctx, unknown))
+    await audit.record(
+        ctx.session, ctx.sender, "mission.add", f"#{created.id}", {"fields": sorted(values)}
+    )
+    ctx.reply(
+        ctx.t("mission.added", line=mission_line(created, ctx.t))
+        + _unknown_skills_note(ctx, unknown)
+    )
     if created.status == "open":
         await announce_new_mission(ctx, created)
 
@@ -105,10 +109,13 @@ async def edit_mission(ctx: Context, number: MissionNumber, *, fields: str) -> N
     if not changes:
         ctx.reply(ctx.t("mission.unchanged", line=mission_line(target, ctx.t)))
         return
-    await audit.record(ctx.session, ctx.sender, "mission.edit", f"#{target.id}",
-                       {"changed": sorted(changes)})
-    ctx.reply(ctx.t("mission.edited", line=mission_line(target, ctx.t),
-                    fields=", ".join(sorted(changes))) + _unknown_skills_note(ctx, unknown))
+    await audit.record(
+        ctx.session, ctx.sender, "mission.edit", f"#{target.id}", {"changed": sorted(changes)}
+    )
+    ctx.reply(
+        ctx.t("mission.edited", line=mission_line(target, ctx.t), fields=", ".join(sorted(changes)))
+        + _unknown_skills_note(ctx, unknown)
+    )
     if target.status == "open" and not was_open:
         await announce_new_mission(ctx, target)
 
@@ -121,6 +128,7 @@ async def close_mission(ctx: Context, number: MissionNumber, *, reason: str | No
         ctx.reply(ctx.t("mission.already_closed", line=mission_line(target, ctx.t)))
         return
     mission_store.apply(target, {"status": "closed"})
-    await audit.record(ctx.session, ctx.sender, "mission.close", f"#{target.id}",
-                       {"reason": reason or ""})
+    await audit.record(
+        ctx.session, ctx.sender, "mission.close", f"#{target.id}", {"reason": reason or ""}
+    )
     ctx.reply(ctx.t("mission.closed", line=mission_line(target, ctx.t)))

@@ -43,7 +43,7 @@ def welcome_message(mission: Mission, volunteer: Volunteer, ctx: Context) -> str
 
 
 async def _joinable_mission(ctx: Context, number: int) -> Mission:
-    """The open mission `number`, or the reason it can't be joined (titles of hidden ones stay hidden)."""
+    """The open mission `number`, or why it can't be joined (hidden titles stay hidden)."""
     mission = await mission_store.get(ctx.session, number)
     if mission is None or mission.status == "draft":
         raise NotFound("error.no_such_mission", id=number)

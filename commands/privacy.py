@@ -31,24 +31,35 @@ async def mesdonnees(ctx: Context) -> None:
     engagements = await engagement_store.of_volunteer(ctx.session, volunteer.id)
     lines = [
         t("privacy.export_header"),
-        t("privacy.export_identities",
-          identities=", ".join(user_text(i.address) for i in volunteer.identities)),
+        t(
+            "privacy.export_identities",
+            identities=", ".join(user_text(i.address) for i in volunteer.identities),
+        ),
         t("privacy.export_language", language=volunteer.language),
         t("privacy.export_trust", trust=t(f"trust.{volunteer.trust}")),
-        t("privacy.export_skills",
-          skills=skill_list(volunteer.skills, ctx.services.taxonomy, ctx.language) or "—"),
+        t(
+            "privacy.export_skills",
+            skills=skill_list(volunteer.skills, ctx.services.taxonomy, ctx.language) or "—",
+        ),
         t("privacy.export_text", text=user_text(volunteer.skills_text) or "—"),
-        t("privacy.export_choices", alerts=t(f"yesno.{volunteer.alerts}"),
-          findable=t(f"yesno.{volunteer.findable}")),
+        t(
+            "privacy.export_choices",
+            alerts=t(f"yesno.{volunteer.alerts}"),
+            findable=t(f"yesno.{volunteer.findable}"),
+        ),
         t("privacy.export_source", source=user_text(volunteer.source or "—")),
-        t("privacy.export_dates", consent=_date(volunteer.consent_at),
-          active=_date(volunteer.last_active_at)),
+        t(
+            "privacy.export_dates",
+            consent=_date(volunteer.consent_at),
+            active=_date(volunteer.last_active_at),
+        ),
     ]
     if volunteer.ambassador_code:
         lines.append(t("privacy.export_ambassador", code=volunteer.ambassador_code))
     for engagement in engagements:
-        lines.append("• " + mission_line(engagement.mission, t,
-                                         detail=t(f"engagement.{engagement.status}")))
+        lines.append(
+            "• " + mission_line(engagement.mission, t, detail=t(f"engagement.{engagement.status}"))
+        )
     lines.append(t("privacy.export_footer"))
     ctx.reply("\n".join(lines))
 

@@ -238,8 +238,12 @@ class Router:
         return command, rest, word or ""
 
     def suggestions(self, word: str, ctx: Context) -> list[str]:
-        names = {fold(w): c for c in self.unique_commands() if c.allowed(ctx) and not c.hidden
-                 for w in (c.name, *c.aliases)}
+        names = {
+            fold(w): c
+            for c in self.unique_commands()
+            if c.allowed(ctx) and not c.hidden
+            for w in (c.name, *c.aliases)
+        }
         close = difflib.get_close_matches(fold(word), list(names), n=2, cutoff=0.6)
         return [PREFIX + word for word in close]
 
@@ -264,9 +268,7 @@ class Router:
         arguments = parse_arguments(command, rest)
         await command.callback(ctx, **arguments)
 
-    def explain(
-        self, error: CommandError, command: Command | None, word: str, ctx: Context
-    ) -> str:
+    def explain(self, error: CommandError, command: Command | None, word: str, ctx: Context) -> str:
         params = dict(error.params)
         if "argument" in params:
             params["argument"] = ctx.t(f"arg.{params['argument']}")
@@ -291,8 +293,10 @@ def unique(commands: dict[str, Command]) -> list[Command]:
 async def on_refusal(ctx: Context, command: Command) -> None:
     """Refused staff commands are audited: who tried what."""
 
-
     await audit.record(
-        ctx.session, ctx.sender, "refused:" + command.key, allowed=False,
+        ctx.session,
+        ctx.sender,
+        "refused:" + command.key,
+        allowed=False,
         details={"platform": ctx.message.place.platform},
     )

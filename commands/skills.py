@@ -26,55 +26,573 @@ EXACT_ONLY = "="  # alias prefix: match as written, no plural folding, no typo t
 
 _EXTRA_FOLDS = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ð": "d"})
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
-_WORD = r"(?:[^\W_]|[\u0300-\u036f])+(?:\+\+|#)?"
+# A word: letters and digits, combining accents (text in NFD), a "++" or "#" for C++ and C#.
+_WORD = r"[^\W_]++(?:[\u0300-\u036f]++[^\W_]*+)*+(?:(?=[+#])(?:\+\+|#))?"
+# Inclusive writing after a word, dropped: traducteur·rice·s, développeur.se, acteur(rice)s.
 _GENDER = (
     r"(?i:e|es|s|se|ses|euse|euses|rice|rices|trice|trices|ice|ices"
     r"|ne|nes|le|les|ve|ves|fe|fes|x|ere|eres|ère|ères)"
 )
 _INCLUSIVE = rf"(?:[·•‧⋅∙./-]{_GENDER}(?![^\W_]))+|\({_GENDER}\)s?"
-_TOKEN = re.compile(rf"(?P<word>{_WORD})(?:{_INCLUSIVE})?")
+_TOKEN = re.compile(rf"({_WORD})(?:(?=[·•‧⋅∙./(-])(?:{_INCLUSIVE}))?")
 _PHRASE_GAP = re.compile(r"[ \t\u00a0\u202f-]+")
 
 STOP_WORDS = frozenset(
-    """
-    a à ai aie aient aies ait alors as au aucun aucune aujourd aupres auquel aussi autre autres
-    aux avaient avais avait avant avec avez aviez avoir avons ayant bah beaucoup ben bien bon
-    bonne bonjour bonsoir bref ca ça car ce ceci cela celle celles celui cependant certain
-    certaine certains ces cet cette ceux chacun chaque chez ci comme comment concernant
-    cordialement coucou d dans de debut dedans dehors deja depuis des desormais dessus deux
-    devant devrais doit donc dont du durant elle elles en encore entre envie environ es est et
-    etaient etais etait etant ete etes etre eu eux fais faisais fait faite faites faire fin fois
-    font hui ici il ils j jamais je jusqu l la le les leur leurs lors lorsqu lui m ma mais mal
-    me meme mes moi moins mon n ne ni non nos notre nous on ont or ou oui par parce parfois pas
-    peu peut peuvent peux plus plusieurs pour pourquoi pourrais pourrait pouvez pouvons puis
-    puisqu qu quand que quel quelle quelles quels quelque quelques qui quoi s sa sans sais sait
-    salut sans se selon ses si sinon soit sommes son sont souvent suis sur surtout t ta tant te
-    tes toi ton toujours tous tout toute toutes tres trop tu un une unes uns v va vais vers via
-    voici voila vont vos votre vous vraiment y
-    actuellement ailleurs ainsi apres assez aide aider aiderais aimer aime aimerais adore
-    apprendre appris annee annees ans an apporter bases base besoin benevole benevolat
-    bonnes cherche chercher chose choses competence competences connais connait connaissance
-    connaissances connaitre contribuer coup dispo disponible disponibilite domaine domaines
-    donner donne ensuite enfin etc experience experiences exemple faciliter facilement gens
-    gros heure heures idee jour jours maitrise maitriser matin merci metier mieux mois niveau
-    notamment notion notions occupe parle parler participer passionne peut-etre plutot pratique
-    pratiquer pro professionnel professionnelle projet projets propose proposer quelqu rien
-    semaine semaines soir soirs souhaite souhaiterais temps travail travaille travailler
-    truc trucs utilise utiliser veux voudrais vouloir week weekend francais francaise
-    volontiers association associations asso mission missions motive motivee interesse
-    interessee super genre petit petite grand grande nouveau nouvelle vie an peu-pres
-    about after again all also am an and any are as at be been before being both but by can
-    could did do does doing done don each else etc even ever few for from get got had has have
-    having he her here hers him his how i if in into is isn it its just know knows like little
-    lot lots made make many may me might more most much must my no nor not now of off often on
-    once only or other our out over own please quite rather really s same she should so some
-    still such t than thank thanks that the their them then there these they thing things this
-    those through to too under until up us use used using ve very want was we well were what
-    when where which while who whom why will with would yes you your ll m re d doesn didn
-    basic basics bit experienced experience fluent good great help helping hello hi hey
-    interested knowledge level native skill skills speak speaking work working worked year
-    years free time available happy able love enjoy french volunteer volunteering
-    """.split()
+    [
+        "a",
+        "à",
+        "ai",
+        "aie",
+        "aient",
+        "aies",
+        "ait",
+        "alors",
+        "as",
+        "au",
+        "aucun",
+        "aucune",
+        "aujourd",
+        "aupres",
+        "auquel",
+        "aussi",
+        "autre",
+        "autres",
+        "aux",
+        "avaient",
+        "avais",
+        "avait",
+        "avant",
+        "avec",
+        "avez",
+        "aviez",
+        "avoir",
+        "avons",
+        "ayant",
+        "bah",
+        "beaucoup",
+        "ben",
+        "bien",
+        "bon",
+        "bonne",
+        "bonjour",
+        "bonsoir",
+        "bref",
+        "ca",
+        "ça",
+        "car",
+        "ce",
+        "ceci",
+        "cela",
+        "celle",
+        "celles",
+        "celui",
+        "cependant",
+        "certain",
+        "certaine",
+        "certains",
+        "ces",
+        "cet",
+        "cette",
+        "ceux",
+        "chacun",
+        "chaque",
+        "chez",
+        "ci",
+        "comme",
+        "comment",
+        "concernant",
+        "cordialement",
+        "coucou",
+        "d",
+        "dans",
+        "de",
+        "debut",
+        "dedans",
+        "dehors",
+        "deja",
+        "depuis",
+        "des",
+        "desormais",
+        "dessus",
+        "deux",
+        "devant",
+        "devrais",
+        "doit",
+        "donc",
+        "dont",
+        "du",
+        "durant",
+        "elle",
+        "elles",
+        "en",
+        "encore",
+        "entre",
+        "envie",
+        "environ",
+        "es",
+        "est",
+        "et",
+        "etaient",
+        "etais",
+        "etait",
+        "etant",
+        "ete",
+        "etes",
+        "etre",
+        "eu",
+        "eux",
+        "fais",
+        "faisais",
+        "fait",
+        "faite",
+        "faites",
+        "faire",
+        "fin",
+        "fois",
+        "font",
+        "hui",
+        "ici",
+        "il",
+        "ils",
+        "j",
+        "jamais",
+        "je",
+        "jusqu",
+        "l",
+        "la",
+        "le",
+        "les",
+        "leur",
+        "leurs",
+        "lors",
+        "lorsqu",
+        "lui",
+        "m",
+        "ma",
+        "mais",
+        "mal",
+        "me",
+        "meme",
+        "mes",
+        "moi",
+        "moins",
+        "mon",
+        "n",
+        "ne",
+        "ni",
+        "non",
+        "nos",
+        "notre",
+        "nous",
+        "on",
+        "ont",
+        "or",
+        "ou",
+        "oui",
+        "par",
+        "parce",
+        "parfois",
+        "pas",
+        "peu",
+        "peut",
+        "peuvent",
+        "peux",
+        "plus",
+        "plusieurs",
+        "pour",
+        "pourquoi",
+        "pourrais",
+        "pourrait",
+        "pouvez",
+        "pouvons",
+        "puis",
+        "puisqu",
+        "qu",
+        "quand",
+        "que",
+        "quel",
+        "quelle",
+        "quelles",
+        "quels",
+        "quelque",
+        "quelques",
+        "qui",
+        "quoi",
+        "s",
+        "sa",
+        "sans",
+        "sais",
+        "sait",
+        "salut",
+        "sans",
+        "se",
+        "selon",
+        "ses",
+        "si",
+        "sinon",
+        "soit",
+        "sommes",
+        "son",
+        "sont",
+        "souvent",
+        "suis",
+        "sur",
+        "surtout",
+        "t",
+        "ta",
+        "tant",
+        "te",
+        "tes",
+        "toi",
+        "ton",
+        "toujours",
+        "tous",
+        "tout",
+        "toute",
+        "toutes",
+        "tres",
+        "trop",
+        "tu",
+        "un",
+        "une",
+        "unes",
+        "uns",
+        "v",
+        "va",
+        "vais",
+        "vers",
+        "via",
+        "voici",
+        "voila",
+        "vont",
+        "vos",
+        "votre",
+        "vous",
+        "vraiment",
+        "y",
+        "actuellement",
+        "ailleurs",
+        "ainsi",
+        "apres",
+        "assez",
+        "aide",
+        "aider",
+        "aiderais",
+        "aimer",
+        "aime",
+        "aimerais",
+        "adore",
+        "apprendre",
+        "appris",
+        "annee",
+        "annees",
+        "ans",
+        "an",
+        "apporter",
+        "bases",
+        "base",
+        "besoin",
+        "benevole",
+        "benevolat",
+        "bonnes",
+        "cherche",
+        "chercher",
+        "chose",
+        "choses",
+        "competence",
+        "competences",
+        "connais",
+        "connait",
+        "connaissance",
+        "connaissances",
+        "connaitre",
+        "contribuer",
+        "coup",
+        "dispo",
+        "disponible",
+        "disponibilite",
+        "domaine",
+        "domaines",
+        "donner",
+        "donne",
+        "ensuite",
+        "enfin",
+        "etc",
+        "experience",
+        "experiences",
+        "exemple",
+        "faciliter",
+        "facilement",
+        "gens",
+        "gros",
+        "heure",
+        "heures",
+        "idee",
+        "jour",
+        "jours",
+        "maitrise",
+        "maitriser",
+        "matin",
+        "merci",
+        "metier",
+        "mieux",
+        "mois",
+        "niveau",
+        "notamment",
+        "notion",
+        "notions",
+        "occupe",
+        "parle",
+        "parler",
+        "participer",
+        "passionne",
+        "peut-etre",
+        "plutot",
+        "pratique",
+        "pratiquer",
+        "pro",
+        "professionnel",
+        "professionnelle",
+        "projet",
+        "projets",
+        "propose",
+        "proposer",
+        "quelqu",
+        "rien",
+        "semaine",
+        "semaines",
+        "soir",
+        "soirs",
+        "souhaite",
+        "souhaiterais",
+        "temps",
+        "travail",
+        "travaille",
+        "travailler",
+        "truc",
+        "trucs",
+        "utilise",
+        "utiliser",
+        "veux",
+        "voudrais",
+        "vouloir",
+        "week",
+        "weekend",
+        "francais",
+        "francaise",
+        "volontiers",
+        "association",
+        "associations",
+        "asso",
+        "mission",
+        "missions",
+        "motive",
+        "motivee",
+        "interesse",
+        "interessee",
+        "super",
+        "genre",
+        "petit",
+        "petite",
+        "grand",
+        "grande",
+        "nouveau",
+        "nouvelle",
+        "vie",
+        "an",
+        "peu-pres",
+        "about",
+        "after",
+        "again",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "before",
+        "being",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "done",
+        "don",
+        "each",
+        "else",
+        "etc",
+        "even",
+        "ever",
+        "few",
+        "for",
+        "from",
+        "get",
+        "got",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "isn",
+        "it",
+        "its",
+        "just",
+        "know",
+        "knows",
+        "like",
+        "little",
+        "lot",
+        "lots",
+        "made",
+        "make",
+        "many",
+        "may",
+        "me",
+        "might",
+        "more",
+        "most",
+        "much",
+        "must",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "often",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "out",
+        "over",
+        "own",
+        "please",
+        "quite",
+        "rather",
+        "really",
+        "s",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "still",
+        "such",
+        "t",
+        "than",
+        "thank",
+        "thanks",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "thing",
+        "things",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "us",
+        "use",
+        "used",
+        "using",
+        "ve",
+        "very",
+        "want",
+        "was",
+        "we",
+        "well",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "yes",
+        "you",
+        "your",
+        "ll",
+        "m",
+        "re",
+        "d",
+        "doesn",
+        "didn",
+        "basic",
+        "basics",
+        "bit",
+        "experienced",
+        "experience",
+        "fluent",
+        "good",
+        "great",
+        "help",
+        "helping",
+        "hello",
+        "hi",
+        "hey",
+        "interested",
+        "knowledge",
+        "level",
+        "native",
+        "skill",
+        "skills",
+        "speak",
+        "speaking",
+        "work",
+        "working",
+        "worked",
+        "year",
+        "years",
+        "free",
+        "time",
+        "available",
+        "happy",
+        "able",
+        "love",
+        "enjoy",
+        "french",
+        "volunteer",
+        "volunteering",
+    ]
 )
 
 
@@ -137,29 +655,31 @@ def _masculine(word: str) -> str:
 
 
 @functools.lru_cache(maxsize=65536)
-def _analyse(word: str) -> tuple[str, str]:
-    """A word's folded form and its key (plural and feminine endings folded too)."""
+def _analyse(word: str) -> tuple[str, str, bool, bool]:
+    """A word's folded form, its key (plural and feminine endings folded too), whether it
+    has two letters or more, and whether it is long and plain enough to be a typo."""
     folded = fold(word)
-    return folded, _masculine(_singular(folded))
+    letters = sum(char.isalpha() for char in folded)
+    typo_prone = len(folded) >= MIN_TYPO_LENGTH and letters == len(folded)
+    return folded, _masculine(_singular(folded)), letters >= 2, typo_prone
 
 
-@dataclass
 class _Words:
     """The words of a text, with where they are and how they are matched."""
 
-    spans: list[tuple[int, int]]
-    folds: list[str]
-    keys: list[str]
+    def __init__(self, text: str) -> None:
+        self.matches = list(_TOKEN.finditer(text))
+        self.analysed = [_analyse(match[1]) for match in self.matches]
+        self.folds = [word[0] for word in self.analysed]
+        self.keys = [word[1] for word in self.analysed]
+        self.corrected: list[str | None] = [None] * len(self.matches)
 
-    @classmethod
-    def of(cls, text: str) -> _Words:
-        spans, folds, keys = [], [], []
-        for match in _TOKEN.finditer(text):
-            folded, key = _analyse(match.group("word"))
-            spans.append(match.span())
-            folds.append(folded)
-            keys.append(key)
-        return cls(spans, folds, keys)
+    def __len__(self) -> int:
+        return len(self.matches)
+
+    def span(self, first: int, last: int) -> tuple[int, int]:
+        """Where words first to last (included) are in the text."""
+        return self.matches[first].start(), self.matches[last].end()
 
 
 class _Unknown:
@@ -252,7 +772,7 @@ class Taxonomy:
 
     def _add_alias(self, alias: str, tag: str) -> None:
         exact_only = alias.startswith(EXACT_ONLY)
-        words = _Words.of(alias.removeprefix(EXACT_ONLY))
+        words = _Words(alias.removeprefix(EXACT_ONLY))
         if not words.folds:
             raise ValueError(f"taxonomy: alias {alias!r} of {tag!r} has no word")
         exact, reduced = tuple(words.folds), tuple(words.keys)
@@ -324,35 +844,36 @@ class Taxonomy:
         return slug, False
 
     def _scan(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        words = _Words.of(text)
-        corrected: list[str | None] = [None] * len(words.folds)
+        """Explicit tags in order of first mention, and the unknown words or phrases."""
+        words = _Words(text)
         found: dict[str, None] = {}
         unknown = _Unknown(text)
         i = 0
-        while i < len(words.folds):
-            length, tag = self._match_at(words, corrected, i)
-            if length:
-                if tag:
-                    found[tag] = None
-                    unknown.close()
-                else:
-                    unknown.add_phrase((words.spans[i][0], words.spans[i + length - 1][1]))
-                i += length
-                continue
-            if self._meaningful(words.folds[i], words.keys[i]):
-                unknown.add(words.spans[i])
-            else:
+        while i < len(words):
+            length, tag = self._match_at(words, i)
+            if length and tag:
+                found[tag] = None
                 unknown.close()
-            i += 1
+            elif length:  # a phrase that looks like a skill but is not one
+                unknown.add_phrase(words.span(i, i + length - 1))
+            elif self._meaningful(words.analysed[i]):
+                unknown.add(words.span(i, i))
+            elif unknown.run:
+                unknown.close()
+            i += length or 1
         return tuple(found), unknown.result()
 
-    def _match_at(self, words: _Words, corrected: list[str | None], i: int) -> tuple[int, str]:
+    def _match_at(self, words: _Words, i: int) -> tuple[int, str]:
         """The longest alias starting at word i: (its length in words, its tag) or (0, "")."""
         folds, keys = words.folds, words.keys
-        lengths = self._starts.get(folds[i], ()) + self._starts.get(keys[i], ())
-        if not lengths:
-            lengths = self._starts.get(self._corrected(words, corrected, i), ())
-        for length in sorted(set(lengths), reverse=True):
+        lengths = self._starts.get(folds[i])
+        if keys[i] != folds[i]:
+            lengths = tuple(
+                sorted({*(lengths or ()), *self._starts.get(keys[i], ())}, reverse=True)
+            )
+        if not lengths and words.analysed[i][3]:
+            lengths = self._starts.get(self._corrected(words, i))
+        for length in lengths or ():
             end = i + length
             if end > len(folds):
                 continue
@@ -360,30 +881,28 @@ class Taxonomy:
             if tag is None:
                 tag = self._reduced.get(tuple(keys[i:end]))
             if tag is None:
-                fixed = tuple(self._corrected(words, corrected, j) for j in range(i, end))
-                tag = self._reduced.get(fixed)
+                tag = self._reduced.get(tuple(self._corrected(words, j) for j in range(i, end)))
             if tag is not None:
                 return length, tag
         return 0, ""
 
-    def _corrected(self, words: _Words, corrected: list[str | None], i: int) -> str:
-        """Word i's key, or the alias word it is a typo of."""
-        value = corrected[i]
+    def _corrected(self, words: _Words, i: int) -> str:
+        """Word i's key, or the key of the alias word it is a typo of."""
+        value = words.corrected[i]
         if value is None:
-            value = self._correct(words.folds[i], words.keys[i]) or words.keys[i]
-            corrected[i] = value
+            folded, key, _, typo_prone = words.analysed[i]
+            value = (self._correct(folded, key) if typo_prone else None) or key
+            words.corrected[i] = value
         return value
 
-    def _meaningful(self, folded: str, key: str) -> bool:
-        letters = sum(char.isalpha() for char in folded)
-        return letters >= 2 and folded not in self._stop and key not in self._stop
+    def _meaningful(self, word: tuple[str, str, bool, bool]) -> bool:
+        folded, key, wordlike, _ = word
+        return wordlike and folded not in self._stop and key not in self._stop
 
     # -- typos ----------------------------------------------------------------------
 
     def _correct_uncached(self, folded: str, key: str) -> str | None:
         """The key of the alias word that a word is a typo of, if exactly one is close."""
-        if len(folded) < MIN_TYPO_LENGTH or not folded.isalpha():
-            return None
         known = (folded, key)
         if any(w in self._vocab or w in self._stop or w in self._not_typos for w in known):
             return None

@@ -42,10 +42,14 @@ async def terminer(
     engagement.status = EngagementStatus.COMPLETED.value
     engagement.ended_at = ctx.now()
     engagement.closing_note = note
-    await audit.record(ctx.session, ctx.sender, "engagement.complete", person,
-                       {"mission": number})
-    lines = [ctx.t("staff.completed", person=user_text(person),
-                   line=mission_line(engagement.mission, ctx.t))]
+    await audit.record(ctx.session, ctx.sender, "engagement.complete", person, {"mission": number})
+    lines = [
+        ctx.t(
+            "staff.completed",
+            person=user_text(person),
+            line=mission_line(engagement.mission, ctx.t),
+        )
+    ]
     if engagement.mission.entry_door and volunteer.trust == Trust.NEWCOMER.value:
         lines.append(ctx.t("staff.propose_trust", person=user_text(person)))
     ctx.reply("\n".join(lines))
@@ -57,10 +61,12 @@ async def confiance(ctx: Context, person: Person, level: Trust) -> None:
     volunteer = await _person(ctx, person)
     before = volunteer.trust
     volunteer.trust = level.value
-    await audit.record(ctx.session, ctx.sender, "volunteer.trust", person,
-                       {"from": before, "to": level.value})
-    ctx.reply(ctx.t("staff.trust_set", person=user_text(person),
-                    level=ctx.t(f"trust.{level.value}")))
+    await audit.record(
+        ctx.session, ctx.sender, "volunteer.trust", person, {"from": before, "to": level.value}
+    )
+    ctx.reply(
+        ctx.t("staff.trust_set", person=user_text(person), level=ctx.t(f"trust.{level.value}"))
+    )
 
 
 @router.command("benevoles", aliases=("volunteers", "bénévoles"), requires=(STAFF,))
@@ -76,12 +82,14 @@ async def benevoles(ctx: Context, *, skill: str) -> None:
     lines = [ctx.t("staff.who_knows", skill=user_text(label), count=len(people))]
     for volunteer in people[:SHOWN]:
         address = volunteer.identities[0].address if volunteer.identities else "?"
-        lines.append(ctx.t(
-            "staff.who_knows_line",
-            person=user_text(address),
-            trust=ctx.t(f"trust.{volunteer.trust}"),
-            skills=skill_list(volunteer.skills, taxonomy, ctx.language),
-        ))
+        lines.append(
+            ctx.t(
+                "staff.who_knows_line",
+                person=user_text(address),
+                trust=ctx.t(f"trust.{volunteer.trust}"),
+                skills=skill_list(volunteer.skills, taxonomy, ctx.language),
+            )
+        )
     ctx.reply("\n".join(lines))
 
 
@@ -97,11 +105,13 @@ async def suivi(ctx: Context) -> None:
     lines = [ctx.t("staff.followups_header", count=len(waiting))]
     for engagement in waiting[:SHOWN]:
         hours = int((now - engagement.onboarding_at).total_seconds() // 3600)  # type: ignore[operator]
-        lines.append(ctx.t(
-            "staff.followups_line",
-            line=mission_line(engagement.mission, ctx.t),
-            hours=hours,
-            thread=user_text(engagement.thread_ref or "?"),
-            coordinator=user_text(engagement.coordinator or "?"),
-        ))
+        lines.append(
+            ctx.t(
+                "staff.followups_line",
+                line=mission_line(engagement.mission, ctx.t),
+                hours=hours,
+                thread=user_text(engagement.thread_ref or "?"),
+                coordinator=user_text(engagement.coordinator or "?"),
+            )
+        )
     ctx.reply("\n".join(lines))

@@ -65,8 +65,12 @@ async def competences(ctx: Context, *, text: str | None = None) -> None:
         if ctx.volunteer is None or not ctx.volunteer.skills:
             ctx.reply(ctx.t("skills.ask"))
         else:
-            ctx.reply(ctx.t("skills.current",
-                            skills=skill_list(ctx.volunteer.skills, taxonomy, ctx.language)))
+            ctx.reply(
+                ctx.t(
+                    "skills.current",
+                    skills=skill_list(ctx.volunteer.skills, taxonomy, ctx.language),
+                )
+            )
         return
     extraction = taxonomy.extract(text)
     volunteer = await ctx.ensure_volunteer()
@@ -76,8 +80,7 @@ async def competences(ctx: Context, *, text: str | None = None) -> None:
         ctx.reply(ctx.t("skills.none_understood"))
         return
     await volunteer_store.set_skills(ctx.session, volunteer, extraction.tags)
-    lines = [ctx.t("skills.understood",
-                   skills=skill_list(extraction.tags, taxonomy, ctx.language))]
+    lines = [ctx.t("skills.understood", skills=skill_list(extraction.tags, taxonomy, ctx.language))]
     if extraction.unknown:
         unknown = ", ".join(user_text(word) for word in extraction.unknown[:10])
         lines.append(ctx.t("skills.not_understood", words=unknown))
@@ -130,8 +133,9 @@ async def pourmoi(ctx: Context) -> None:
     header = "match.header_doors_first" if ctx.trust is Trust.NEWCOMER else "match.header"
     lines = [ctx.t(header, count=len(shown))]
     for match in shown:
-        reason = ctx.t("match.reason", skills=skill_list(match.shared, ctx.services.taxonomy,
-                                                           ctx.language))
+        reason = ctx.t(
+            "match.reason", skills=skill_list(match.shared, ctx.services.taxonomy, ctx.language)
+        )
         lines.append(mission_line(match.mission, ctx.t, detail=reason))
     lines.append(ctx.t("missions.next_step", id=shown[0].mission.id))
     ctx.reply("\n".join(lines))

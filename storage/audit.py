@@ -20,7 +20,9 @@ async def record(
     allowed: bool = True,
 ) -> None:
     session.add(
-        AuditEntry(actor=actor, action=action, target=target, details=details or {}, allowed=allowed)
+        AuditEntry(
+            actor=actor, action=action, target=target, details=details or {}, allowed=allowed
+        )
     )
 
 

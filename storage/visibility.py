@@ -59,7 +59,7 @@ def can_see(mission: Mission, viewer: Viewer, surface: Surface) -> bool:
 
 def visible_missions(
     viewer: Viewer, surface: Surface, statuses: Iterable[str] | None = None
-) -> Select[tuple[Mission]]:
+) -> Select[Mission]:
     """Missions `viewer` may see on `surface`, entry doors first, then by number."""
     wanted = tuple(statuses) if statuses is not None else (MissionStatus.OPEN.value,)
     permitted = [s for s in wanted if s in allowed_statuses(viewer, surface)]

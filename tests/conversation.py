@@ -30,7 +30,9 @@ class RecordingPlatform:
 
     async def open_onboarding_thread(self, request: OnboardingRequest) -> ThreadRef:
         self.threads.append(request)
-        return ThreadRef(self.platform, f"thread-{len(self.threads)}", f"Accueil · {request.mission_title}")
+        return ThreadRef(
+            self.platform, f"thread-{len(self.threads)}", f"Accueil · {request.mission_title}"
+        )
 
     async def send_direct(self, address: str, text: str) -> bool:
         self.direct.append((address, to_plain(text)))
@@ -79,8 +81,9 @@ class Chat:
         message = IncomingMessage(
             sender=sender,
             text=text,
-            place=Place(platform=self.platform.platform, room="room", is_direct=direct,
-                        surface=surface),
+            place=Place(
+                platform=self.platform.platform, room="room", is_direct=direct, surface=surface
+            ),
             event_id=event_id,
         )
         replies = await self.brain.handle(message)

@@ -26,15 +26,21 @@ def config_file(tmp_path: Path) -> Path:
     return config
 
 
-def tremplin(*args: str, stdin: str = "", config: Path | None = None,
-             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def tremplin(
+    *args: str, stdin: str = "", config: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, **(env or {})}
     environment.pop("TREMPLIN_DATABASE_URL", None)
     if config is not None:
         environment["TREMPLIN_CONFIG"] = str(config)
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-        cwd=ROOT, env=environment, timeout=60,
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=environment,
+        timeout=60,
     )
 
 
@@ -52,19 +58,18 @@ def test_missions_piped_into_the_console_lists_the_entry_doors(config_file: Path
 
 
 def test_the_default_config_works_from_the_repository(tmp_path: Path) -> None:
-    result = tremplin("console", stdin="!missions\n",
-                      env={"TREMPLIN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db'}"})
+    result = tremplin(
+        "console",
+        stdin="!missions\n",
+        env={"TREMPLIN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db'}"},
+    )
     assert result.returncode == 0, result.stderr
     assert "#1 Ouvrir le compte Mastodon de la MLA" in result.stdout
 
 
 def test_a_conversation_with_multiline_fields(config_file: Path) -> None:
     conversation = (
-        "!mission ajouter\n"
-        "titre: Relire la charte\n"
-        "compétences: relecture\n"
-        "\n"
-        "!missions relire\n"
+        "!mission ajouter\ntitre: Relire la charte\ncompétences: relecture\n\n!missions relire\n"
     )
     refused = tremplin("console", "--user", "alice", stdin=conversation, config=config_file)
     assert "Cette commande est réservée à l'équipe de la MLA." in refused.stdout
@@ -75,19 +80,36 @@ def test_a_conversation_with_multiline_fields(config_file: Path) -> None:
 
 
 def test_joining_prints_the_private_space(config_file: Path) -> None:
-    result = tremplin("console", "--user", "alice",
-                      stdin="!competences css\n!participer 2\n", config=config_file)
-    assert "── Espace privé « Accueil · Ajouter une police avec @font-face sur le site » ouvert avec console:alice, console:coordination ──" in result.stdout
+    result = tremplin(
+        "console", "--user", "alice", stdin="!competences css\n!participer 2\n", config=config_file
+    )
+    assert (
+        "── Espace privé « Accueil · Ajouter une police avec @font-face sur le site » ouvert "
+        "avec console:alice, console:coordination ──"
+    ) in result.stdout
     assert "C'est parti !" in result.stdout
     assert "[pour l'équipe] Nouvelle inscription : console:alice" in result.stdout
 
 
 def test_hostile_input_never_shows_a_traceback(config_file: Path) -> None:
-    hostile = "\n".join([
-        "!", "!!", "!mission", "!mission ajouter", "!participer 99999999999999999999",
-        "!aide \u202e!participer", "!competences " + "a" * 20000, "\x00\x01!missions",
-        '!participer "', "!confiance @room trusted", "!mission modifier 1\n: :",
-    ]) + "\n"
+    hostile = (
+        "\n".join(
+            [
+                "!",
+                "!!",
+                "!mission",
+                "!mission ajouter",
+                "!participer 99999999999999999999",
+                "!aide \u202e!participer",
+                "!competences " + "a" * 20000,
+                "\x00\x01!missions",
+                '!participer "',
+                "!confiance @room trusted",
+                "!mission modifier 1\n: :",
+            ]
+        )
+        + "\n"
+    )
     result = tremplin("console", stdin=hostile, config=config_file)
     assert result.returncode == 0
     assert "Traceback" not in result.stdout + result.stderr

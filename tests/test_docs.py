@@ -31,8 +31,13 @@ def test_the_command_reference_is_generated_from_the_router() -> None:
 
 def test_every_configuration_key_is_documented() -> None:
     text = README.read_text("utf-8")
-    missing = [key for key in config_keys(Config) if f"`{key}`" not in text
-               and f"`{key}`," not in text and key not in ("web.host", "web.port")]
+    missing = [
+        key
+        for key in config_keys(Config)
+        if f"`{key}`" not in text
+        and f"`{key}`," not in text
+        and key not in ("web.host", "web.port")
+    ]
     assert missing == []
 
 

@@ -67,7 +67,9 @@ async def test_a_volunteer_cannot_add_a_mission_and_the_attempt_is_audited(chat:
     answer = await chat.say("alice", "!mission ajouter\ntitre: Pirater la lune")
     assert answer == "Cette commande est réservée à l'équipe de la MLA."
     async with chat.brain.database.session() as session:
-        assert await session.scalar(select(Mission).where(Mission.title == "Pirater la lune")) is None
+        assert (
+            await session.scalar(select(Mission).where(Mission.title == "Pirater la lune")) is None
+        )
         refused = (await session.scalars(select(AuditEntry))).all()
     assert [(e.actor, e.action, e.allowed) for e in refused] == [
         ("console:alice", "refused:mission.ajouter", False)

@@ -11,17 +11,33 @@ from commands.text import next_token, user_text
 from tests.conversation import Chat
 
 COMMAND_WORDS = st.sampled_from(
-    ["!aide", "!missions", "!mission", "!mission ajouter", "!mission modifier", "!participer",
-     "!competences", "!langue", "!alertes", "!confiance", "!terminer", "!oublier", "!start",
-     "!benevoles", "!pourmoi", "!mesdonnees", "!xyz", "!"]
+    [
+        "!aide",
+        "!missions",
+        "!mission",
+        "!mission ajouter",
+        "!mission modifier",
+        "!participer",
+        "!competences",
+        "!langue",
+        "!alertes",
+        "!confiance",
+        "!terminer",
+        "!oublier",
+        "!start",
+        "!benevoles",
+        "!pourmoi",
+        "!mesdonnees",
+        "!xyz",
+        "!",
+    ]
 )
-TEXT = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200
-)
+TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200)
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(command=COMMAND_WORDS, argument=TEXT, staff=st.booleans())
 async def test_every_input_gets_a_reply_or_a_deliberate_silence(
     chat: Chat, command: str, argument: str, staff: bool
@@ -36,7 +52,7 @@ async def test_every_input_gets_a_reply_or_a_deliberate_silence(
 @settings(max_examples=300, deadline=None)
 @given(text=TEXT)
 def test_tokens_never_lose_text(text: str) -> None:
-    token, rest = next_token(text)
+    token, _rest = next_token(text)
     if token is None:
         assert not text.strip()
     else:
@@ -52,8 +68,17 @@ def test_fields_parse_or_name_the_problem(text: str) -> None:
         assert problem.key.startswith("fields.")
     else:
         assert set(parsed.values) <= {
-            "title", "summary", "description", "skills", "entry_door", "sensitivity",
-            "commitment", "effort", "coordinators", "status", "ref",
+            "title",
+            "summary",
+            "description",
+            "skills",
+            "entry_door",
+            "sensitivity",
+            "commitment",
+            "effort",
+            "coordinators",
+            "status",
+            "ref",
         }
 
 

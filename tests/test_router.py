@@ -101,8 +101,9 @@ async def test_the_same_event_is_answered_once(chat: Chat) -> None:
 
 
 async def test_a_flood_is_slowed_down(chat: Chat) -> None:
-    strict = Chat(make_brain(chat.brain.database, flood_burst=3, flood_per_second=0.0),
-                  chat.platform)
+    strict = Chat(
+        make_brain(chat.brain.database, flood_burst=3, flood_per_second=0.0), chat.platform
+    )
     strict.brain.services.hub.register(chat.platform)
     answers = [await strict.say("alice", "!participer 1") for _ in range(10)]
     assert sum("C'est parti" in a for a in answers) == 1

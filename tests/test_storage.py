@@ -102,7 +102,10 @@ async def test_backup_and_restore_across_databases(database: Database, tmp_path:
     surface=st.sampled_from(list(Surface)),
 )
 def test_visibility_rule(
-    sensitivity: Sensitivity, status: MissionStatus, trust: Trust, is_staff: bool,
+    sensitivity: Sensitivity,
+    status: MissionStatus,
+    trust: Trust,
+    is_staff: bool,
     surface: Surface,
 ) -> None:
     mission = Mission(title="m", sensitivity=sensitivity.value, status=status.value)

@@ -166,7 +166,9 @@ async def test_alerts_reach_opted_in_volunteers_once_a_day(chat: Chat, clock) ->
     await chat.say("alice", "!competences graphisme et vidéo")
     await chat.say("alice", "!alertes oui")
     await chat.say("bob", "!competences graphisme")  # not opted in
-    await chat.say("staff", "!mission ajouter\ntitre: Affiche pour le festival\ncompétences: graphisme")
+    await chat.say(
+        "staff", "!mission ajouter\ntitre: Affiche pour le festival\ncompétences: graphisme"
+    )
     await chat.say("staff", "!mission ajouter\ntitre: Logo du podcast\ncompétences: graphisme")
     assert [address for address, _ in chat.platform.direct] == ["console:alice"]
     assert "Affiche pour le festival" in chat.platform.direct[0][1]
@@ -183,7 +185,8 @@ async def test_confidential_missions_are_never_alerted_to_newcomers(chat: Chat) 
     await chat.say("alice", "!competences chiffrement")
     await chat.say("alice", "!alertes oui")
     await chat.say(
-        "staff", "!mission ajouter\ntitre: Clés du coffre\ncompétences: chiffrement\n"
+        "staff",
+        "!mission ajouter\ntitre: Clés du coffre\ncompétences: chiffrement\n"
         "sensibilité: confidentielle",
     )
     assert chat.platform.direct == []

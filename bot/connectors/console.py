@@ -41,8 +41,9 @@ class ConsoleOutbound:
         return True
 
     async def post_in_thread(self, thread_ref: str, text: str) -> bool:
-        self.write(translate("console.in_thread", self.language, thread=thread_ref,
-                             text=to_plain(text)))
+        self.write(
+            translate("console.in_thread", self.language, thread=thread_ref, text=to_plain(text))
+        )
         return True
 
 
@@ -57,7 +58,7 @@ async def read_lines(stream: TextIO) -> AsyncIterator[str]:
 
 def takes_following_lines(brain: Brain, first_line: str) -> bool:
     """Whether the command on `first_line` reads `clé: valeur` lines after it."""
-    command, rest, _ = brain.router.resolve(first_line)
+    command, _, _ = brain.router.resolve(first_line)
     if command is None or not command.parameters:
         return False
     last = command.parameters[-1]
@@ -78,16 +79,18 @@ async def messages(stream: TextIO, brain: Brain, interactive: bool) -> AsyncIter
             current = [line] if line.strip() else []
         else:
             current.append(line)
-        if interactive and current and len(current) == 1 and starts:
-            if not takes_following_lines(brain, line.strip()):
-                yield current.pop()
+        one_line_command = interactive and len(current) == 1 and starts
+        if one_line_command and not takes_following_lines(brain, line.strip()):
+            yield current.pop()
     if current:
         yield "\n".join(current)
 
 
-async def run_console(brain: Brain, user: str, stream: TextIO = sys.stdin,
-                      out: TextIO = sys.stdout) -> None:
+async def run_console(
+    brain: Brain, user: str, stream: TextIO = sys.stdin, out: TextIO = sys.stdout
+) -> None:
     """Answer every message from `stream` as `console:user`, until the end of input."""
+
     def write(text: str) -> None:
         out.write(text.rstrip("\n") + "\n\n")
         out.flush()
