@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from commands.skills import Taxonomy
 from storage.models import Mission
@@ -21,18 +22,18 @@ class Match:
 def score_mission(
     mission: Mission,
     skills: dict[str, int],
-    weights: dict[str, float],
+    weight: Callable[[str], float],
     *,
     newcomer: bool,
     commitment: str | None,
 ) -> Match | None:
     """Specific shared skills count more, covering the mission counts, doors help newcomers."""
-    shared = sorted((tag for tag in mission.skills if tag in skills), key=skills.__getitem__)
+    mission_skills = mission.skills
+    shared = sorted((tag for tag in mission_skills if tag in skills), key=skills.__getitem__)
     if not shared:
         return None
-    shared_weight = sum(weights.get(tag, 1.0) for tag in shared)
-    total_weight = sum(weights.get(tag, 1.0) for tag in mission.skills)
-    score = shared_weight + shared_weight / total_weight
+    shared_weight = sum(map(weight, shared))
+    score = shared_weight + shared_weight / sum(map(weight, mission_skills))
     if newcomer and mission.entry_door:
         score += 1.0
     if commitment is not None and mission.commitment == commitment:
@@ -53,17 +54,15 @@ def rank(
     Deterministic: equal scores are ordered by mission number.
     """
     order = {tag: index for index, tag in enumerate(skills)}
-    weights = {tag: taxonomy.specificity(tag) for m in missions for tag in m.skills}
-    matches = [
-        match
-        for mission in missions
-        if (
-            match := score_mission(
-                mission, order, weights, newcomer=newcomer, commitment=commitment
-            )
-        )
-        is not None
-    ]
+    weight = cache(taxonomy.specificity)
+    stated = frozenset(order)
+    matches = []
+    for mission in missions:
+        if stated.isdisjoint(mission.skills):  # most missions: skip them cheaply
+            continue
+        match = score_mission(mission, order, weight, newcomer=newcomer, commitment=commitment)
+        if match is not None:
+            matches.append(match)
     if newcomer:
         matches.sort(key=lambda m: (not m.mission.entry_door, -m.score, m.mission.id))
     else:

@@ -1,0 +1,1 @@
+"""Tremplin's benchmarks: speed and memory targets, measured against baselines of the same run."""
