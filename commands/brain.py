@@ -17,6 +17,7 @@ from commands.registry import build_router
 from commands.router import PREFIX, Router
 from commands.services import Services
 from commands.text import clean
+from commands.volunteers import answer_free_text
 from storage import engagements as engagement_store
 from storage import events
 from storage import volunteers as volunteer_store
@@ -37,15 +38,14 @@ class Brain:
         self.services = services
         self.router = router or build_router()
         settings = services.settings
-        self._pipeline = chain(
-            [
-                FloodControl(settings.flood_burst, settings.flood_per_second),
-                OnePerSender(),
-                SessionAndDedupe(database),
-                identify,
-            ],
-            self.router.dispatch,
-        )
+        middlewares = [
+            FloodControl(settings.flood_burst, settings.flood_per_second),
+            OnePerSender(),
+            SessionAndDedupe(database),
+            identify,
+        ]
+        self._pipeline = chain(middlewares, self.router.dispatch)
+        self._free_text = chain(middlewares, answer_free_text)
 
     async def handle(self, message: IncomingMessage) -> list[str]:
         """The Markdown replies owed for `message` (none for chatter that isn't a command)."""
@@ -53,6 +53,10 @@ class Brain:
         ctx = Context(message=message, services=self.services, router=self.router)
         ctx.language = self.services.settings.language
         if not text.startswith(PREFIX) or text == PREFIX:
+            if message.answer_free_text and text:
+                ctx.message = IncomingMessage(**{**message.__dict__, "text": text})
+                await self._free_text(ctx)
+                return ctx.replies
             if message.place.is_direct and text:
                 return [ctx.t("hint.not_a_command")]
             return []

@@ -43,6 +43,7 @@ class IncomingMessage:
     sent_at: datetime | None = None
     staff_by_platform: bool = False  # e.g. power level >= 50 in the Matrix staff room
     language_hint: str | None = None
+    answer_free_text: bool = False  # a reply to a call for volunteers: read it for skills
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,26 @@ class Outbound(Protocol):
     async def notify_staff(self, text: str) -> bool: ...
 
     async def post_in_thread(self, thread_ref: str, text: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class AppealText:
+    """A call for volunteers ready to publish: a title and a Markdown body."""
+
+    title: str
+    body: str
+    language: str
+
+
+@runtime_checkable
+class AppealPublisher(Protocol):
+    """Implemented by connectors that can publish a call for volunteers."""
+
+    platform: str
+
+    async def publish_appeal(self, appeal: AppealText) -> list[str]:
+        """Publish and return where (room ids, topic ids)."""
+        ...
 
 
 @dataclass

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from commands import help, missions, onboarding, privacy, staff, volunteers
+from commands import appeals, help, missions, onboarding, privacy, staff, volunteers
 from commands.router import Router
 
-TOPICS = (missions, volunteers, onboarding, privacy, help, staff)
+TOPICS = (missions, volunteers, onboarding, privacy, help, staff, appeals)
 
 
 def build_router() -> Router:

@@ -35,564 +35,60 @@ _GENDER = (
 )
 _INCLUSIVE = rf"(?:[·•‧⋅∙./-]{_GENDER}(?![^\W_]))+|\({_GENDER}\)s?"
 _TOKEN = re.compile(rf"({_WORD})(?:(?=[·•‧⋅∙./(-])(?:{_INCLUSIVE}))?")
+_SYMBOLS = re.compile(r"[+#]")  # C++ and C# lose them in a slug: never look those up by slug
 _PHRASE_GAP = re.compile(r"[ \t\u00a0\u202f-]+")
 
-STOP_WORDS = frozenset(
-    [
-        "a",
-        "à",
-        "ai",
-        "aie",
-        "aient",
-        "aies",
-        "ait",
-        "alors",
-        "as",
-        "au",
-        "aucun",
-        "aucune",
-        "aujourd",
-        "aupres",
-        "auquel",
-        "aussi",
-        "autre",
-        "autres",
-        "aux",
-        "avaient",
-        "avais",
-        "avait",
-        "avant",
-        "avec",
-        "avez",
-        "aviez",
-        "avoir",
-        "avons",
-        "ayant",
-        "bah",
-        "beaucoup",
-        "ben",
-        "bien",
-        "bon",
-        "bonne",
-        "bonjour",
-        "bonsoir",
-        "bref",
-        "ca",
-        "ça",
-        "car",
-        "ce",
-        "ceci",
-        "cela",
-        "celle",
-        "celles",
-        "celui",
-        "cependant",
-        "certain",
-        "certaine",
-        "certains",
-        "ces",
-        "cet",
-        "cette",
-        "ceux",
-        "chacun",
-        "chaque",
-        "chez",
-        "ci",
-        "comme",
-        "comment",
-        "concernant",
-        "cordialement",
-        "coucou",
-        "d",
-        "dans",
-        "de",
-        "debut",
-        "dedans",
-        "dehors",
-        "deja",
-        "depuis",
-        "des",
-        "desormais",
-        "dessus",
-        "deux",
-        "devant",
-        "devrais",
-        "doit",
-        "donc",
-        "dont",
-        "du",
-        "durant",
-        "elle",
-        "elles",
-        "en",
-        "encore",
-        "entre",
-        "envie",
-        "environ",
-        "es",
-        "est",
-        "et",
-        "etaient",
-        "etais",
-        "etait",
-        "etant",
-        "ete",
-        "etes",
-        "etre",
-        "eu",
-        "eux",
-        "fais",
-        "faisais",
-        "fait",
-        "faite",
-        "faites",
-        "faire",
-        "fin",
-        "fois",
-        "font",
-        "hui",
-        "ici",
-        "il",
-        "ils",
-        "j",
-        "jamais",
-        "je",
-        "jusqu",
-        "l",
-        "la",
-        "le",
-        "les",
-        "leur",
-        "leurs",
-        "lors",
-        "lorsqu",
-        "lui",
-        "m",
-        "ma",
-        "mais",
-        "mal",
-        "me",
-        "meme",
-        "mes",
-        "moi",
-        "moins",
-        "mon",
-        "n",
-        "ne",
-        "ni",
-        "non",
-        "nos",
-        "notre",
-        "nous",
-        "on",
-        "ont",
-        "or",
-        "ou",
-        "oui",
-        "par",
-        "parce",
-        "parfois",
-        "pas",
-        "peu",
-        "peut",
-        "peuvent",
-        "peux",
-        "plus",
-        "plusieurs",
-        "pour",
-        "pourquoi",
-        "pourrais",
-        "pourrait",
-        "pouvez",
-        "pouvons",
-        "puis",
-        "puisqu",
-        "qu",
-        "quand",
-        "que",
-        "quel",
-        "quelle",
-        "quelles",
-        "quels",
-        "quelque",
-        "quelques",
-        "qui",
-        "quoi",
-        "s",
-        "sa",
-        "sans",
-        "sais",
-        "sait",
-        "salut",
-        "sans",
-        "se",
-        "selon",
-        "ses",
-        "si",
-        "sinon",
-        "soit",
-        "sommes",
-        "son",
-        "sont",
-        "souvent",
-        "suis",
-        "sur",
-        "surtout",
-        "t",
-        "ta",
-        "tant",
-        "te",
-        "tes",
-        "toi",
-        "ton",
-        "toujours",
-        "tous",
-        "tout",
-        "toute",
-        "toutes",
-        "tres",
-        "trop",
-        "tu",
-        "un",
-        "une",
-        "unes",
-        "uns",
-        "v",
-        "va",
-        "vais",
-        "vers",
-        "via",
-        "voici",
-        "voila",
-        "vont",
-        "vos",
-        "votre",
-        "vous",
-        "vraiment",
-        "y",
-        "actuellement",
-        "ailleurs",
-        "ainsi",
-        "apres",
-        "assez",
-        "aide",
-        "aider",
-        "aiderais",
-        "aimer",
-        "aime",
-        "aimerais",
-        "adore",
-        "apprendre",
-        "appris",
-        "annee",
-        "annees",
-        "ans",
-        "an",
-        "apporter",
-        "bases",
-        "base",
-        "besoin",
-        "benevole",
-        "benevolat",
-        "bonnes",
-        "cherche",
-        "chercher",
-        "chose",
-        "choses",
-        "competence",
-        "competences",
-        "connais",
-        "connait",
-        "connaissance",
-        "connaissances",
-        "connaitre",
-        "contribuer",
-        "coup",
-        "dispo",
-        "disponible",
-        "disponibilite",
-        "domaine",
-        "domaines",
-        "donner",
-        "donne",
-        "ensuite",
-        "enfin",
-        "etc",
-        "experience",
-        "experiences",
-        "exemple",
-        "faciliter",
-        "facilement",
-        "gens",
-        "gros",
-        "heure",
-        "heures",
-        "idee",
-        "jour",
-        "jours",
-        "maitrise",
-        "maitriser",
-        "matin",
-        "merci",
-        "metier",
-        "mieux",
-        "mois",
-        "niveau",
-        "notamment",
-        "notion",
-        "notions",
-        "occupe",
-        "parle",
-        "parler",
-        "participer",
-        "passionne",
-        "peut-etre",
-        "plutot",
-        "pratique",
-        "pratiquer",
-        "pro",
-        "professionnel",
-        "professionnelle",
-        "projet",
-        "projets",
-        "propose",
-        "proposer",
-        "quelqu",
-        "rien",
-        "semaine",
-        "semaines",
-        "soir",
-        "soirs",
-        "souhaite",
-        "souhaiterais",
-        "temps",
-        "travail",
-        "travaille",
-        "travailler",
-        "truc",
-        "trucs",
-        "utilise",
-        "utiliser",
-        "veux",
-        "voudrais",
-        "vouloir",
-        "week",
-        "weekend",
-        "francais",
-        "francaise",
-        "volontiers",
-        "association",
-        "associations",
-        "asso",
-        "mission",
-        "missions",
-        "motive",
-        "motivee",
-        "interesse",
-        "interessee",
-        "super",
-        "genre",
-        "petit",
-        "petite",
-        "grand",
-        "grande",
-        "nouveau",
-        "nouvelle",
-        "vie",
-        "an",
-        "peu-pres",
-        "about",
-        "after",
-        "again",
-        "all",
-        "also",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "been",
-        "before",
-        "being",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "done",
-        "don",
-        "each",
-        "else",
-        "etc",
-        "even",
-        "ever",
-        "few",
-        "for",
-        "from",
-        "get",
-        "got",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "him",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "isn",
-        "it",
-        "its",
-        "just",
-        "know",
-        "knows",
-        "like",
-        "little",
-        "lot",
-        "lots",
-        "made",
-        "make",
-        "many",
-        "may",
-        "me",
-        "might",
-        "more",
-        "most",
-        "much",
-        "must",
-        "my",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "often",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "out",
-        "over",
-        "own",
-        "please",
-        "quite",
-        "rather",
-        "really",
-        "s",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "still",
-        "such",
-        "t",
-        "than",
-        "thank",
-        "thanks",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "thing",
-        "things",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "us",
-        "use",
-        "used",
-        "using",
-        "ve",
-        "very",
-        "want",
-        "was",
-        "we",
-        "well",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "yes",
-        "you",
-        "your",
-        "ll",
-        "m",
-        "re",
-        "d",
-        "doesn",
-        "didn",
-        "basic",
-        "basics",
-        "bit",
-        "experienced",
-        "experience",
-        "fluent",
-        "good",
-        "great",
-        "help",
-        "helping",
-        "hello",
-        "hi",
-        "hey",
-        "interested",
-        "knowledge",
-        "level",
-        "native",
-        "skill",
-        "skills",
-        "speak",
-        "speaking",
-        "work",
-        "working",
-        "worked",
-        "year",
-        "years",
-        "free",
-        "time",
-        "available",
-        "happy",
-        "able",
-        "love",
-        "enjoy",
-        "french",
-        "volunteer",
-        "volunteering",
-    ]
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+STOP_WORDS = _words(
+    """
+    a à ai aie aient aies ait alors as au aucun aucune aujourd aupres auquel aussi autre autres
+    aux avaient avais avait avant avec avez aviez avoir avons ayant bah beaucoup ben bien bon
+    bonne bonjour bonsoir bref ca ça car ce ceci cela celle celles celui cependant certain
+    certaine certains ces cet cette ceux chacun chaque chez ci comme comment concernant
+    cordialement coucou d dans de debut dedans dehors deja depuis des desormais dessus deux
+    devant devrais doit donc dont du durant elle elles en encore entre envie environ es est et
+    etaient etais etait etant ete etes etre eu eux fais faisais fait faite faites faire fin fois
+    font hui ici il ils j jamais je jusqu l la le les leur leurs lors lorsqu lui m ma mais mal
+    me meme mes moi moins mon n ne ni non nos notre nous on ont or ou oui par parce parfois pas
+    peu peut peuvent peux plus plusieurs pour pourquoi pourrais pourrait pouvez pouvons puis
+    puisqu qu quand que quel quelle quelles quels quelque quelques qui quoi s sa sans sais sait
+    salut sans se selon ses si sinon soit sommes son sont souvent suis sur surtout t ta tant te
+    tes toi ton toujours tous tout toute toutes tres trop tu un une unes uns v va vais vers via
+    voici voila vont vos votre vous vraiment y actuellement ailleurs ainsi apres assez aide
+    aider aiderais aimer aime aimerais adore apprendre appris annee annees ans an apporter bases
+    base besoin benevole benevolat bonnes cherche chercher chose choses competence competences
+    connais connait connaissance connaissances connaitre contribuer coup dispo disponible
+    disponibilite domaine domaines donner donne ensuite enfin etc experience experiences exemple
+    faciliter facilement gens gros heure heures idee jour jours maitrise maitriser matin merci
+    metier mieux mois niveau notamment notion notions occupe parle parler participer passionne
+    plutot pratique pratiquer pro professionnel professionnelle projet projets propose
+    proposer quelqu rien semaine semaines soir soirs souhaite souhaiterais temps travail
+    travaille travailler truc trucs utilise utiliser veux voudrais vouloir week weekend francais
+    francaise volontiers association associations asso mission missions motive motivee interesse
+    interessee super genre petit petite grand grande nouveau nouvelle vie an about
+    after again all also am an and any are as at be been before being both but by can could did
+    do does doing done don each else etc even ever few for from get got had has have having he
+    her here hers him his how i if in into is isn it its just know knows like little lot lots
+    made make many may me might more most much must my no nor not now of off often on once only
+    or other our out over own please quite rather really s same she should so some still such t
+    than thank thanks that the their them then there these they thing things this those through
+    to too under until up us use used using ve very want was we well were what when where which
+    while who whom why will with would yes you your ll m re d doesn didn basic basics bit
+    experienced experience fluent good great help helping hello hi hey interested knowledge
+    level native skill skills speak speaking work working worked year years free time available
+    happy able love enjoy french volunteer volunteering
+    pendant maintenant hier demain egalement lanceur lanceurs lanceuse lanceuses alerte alertes
+    bidouille bidouiller ponctuel ponctuelle ponctuellement regulier reguliere regulierement
+    recurrent recurrente recurring one off oneoff occasionnel occasionnelle occasionnellement
+    lundi mardi mercredi jeudi vendredi samedi dimanche midi soiree soirees distance distanciel
+    presentiel monday tuesday wednesday thursday friday saturday sunday weekends evening
+    evenings hour hours week weeks month months remote regards best salutations
+    sous code mail mails email emails courriel courriels
+    """
 )
 
 
@@ -614,11 +110,18 @@ class Skill:
     aliases: tuple[str, ...]
     broad: bool = False
     implies: tuple[str, ...] = ()
-    weight: float = 1.0
+    weight: float | None = None  # explicit specificity; None: 0.5 when broad, else 1.0
 
     def label(self, language: str) -> str:
         """The label in "fr" (any French locale) or else English."""
         return self.label_fr if language.casefold().startswith("fr") else self.label_en
+
+    @property
+    def specificity(self) -> float:
+        """How much sharing this skill says about a match (> 0, broad skills less)."""
+        if self.weight is not None:
+            return self.weight
+        return BROAD_WEIGHT if self.broad else 1.0
 
 
 def fold(text: str) -> str:
@@ -730,7 +233,7 @@ class Taxonomy:
             _check_skill(skill, self._skills)
             self._skills[skill.tag] = skill
         self._closure = {tag: _implied(tag, self._skills) for tag in self._skills}
-        self._stop = STOP_WORDS | {fold(word) for word in stop_words}
+        self._stop = frozenset(fold(word) for word in (*STOP_WORDS, *stop_words))
         self._not_typos = frozenset(fold(word) for word in not_typos)
         self._exact: dict[tuple[str, ...], str] = {}
         self._reduced: dict[tuple[str, ...], str] = {}
@@ -768,7 +271,7 @@ class Taxonomy:
     @classmethod
     def from_file(cls, path: str | Path) -> Taxonomy:
         """Build from a YAML file laid out like data/skills.yaml."""
-        return cls.from_mapping(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
+        return cls.from_mapping(_load_yaml(Path(path).read_text(encoding="utf-8")))
 
     def _add_alias(self, alias: str, tag: str) -> None:
         exact_only = alias.startswith(EXACT_ONLY)
@@ -816,7 +319,7 @@ class Taxonomy:
     def specificity(self, tag: str) -> float:
         """How much a shared tag says about a match: broad tags less, unknown tags 1.0."""
         skill = self._skills.get(tag)
-        return skill.weight if skill else 1.0
+        return skill.specificity if skill else 1.0
 
     def implied(self, tag: str) -> tuple[str, ...]:
         """The tags that come with a tag (transitively), without the tag itself."""
@@ -940,7 +443,14 @@ def _plausible_typo(word: str, target: str) -> bool:
 @functools.cache
 def _default_taxonomy() -> Taxonomy:
     resource = resources.files(__package__ or "commands").joinpath(DATA_FILE)
-    return Taxonomy.from_mapping(yaml.safe_load(resource.read_text(encoding="utf-8")))
+    return Taxonomy.from_mapping(_load_yaml(resource.read_text(encoding="utf-8")))
+
+
+def _load_yaml(text: str) -> Mapping[str, Any]:
+    """Parse YAML safely, with libyaml when PyYAML has it (ten times faster)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(text, Loader=loader)  # a safe loader either way
+    return data if isinstance(data, Mapping) else {}
 
 
 def _strings(data: Mapping[str, Any], key: str) -> list[str]:
@@ -961,9 +471,9 @@ def _skill_from_entry(entry: Any) -> Skill:
     if not isinstance(implies, list) or not all(isinstance(t, str) for t in implies):
         raise ValueError(f"taxonomy: implies of {tag!r} must be a list of tags")
     broad = entry.get("broad", False)
-    weight = entry.get("weight", BROAD_WEIGHT if broad else 1.0)
-    if not isinstance(broad, bool) or not isinstance(weight, int | float) or weight <= 0:
-        raise ValueError(f"taxonomy: broad must be true/false and weight > 0 for {tag!r}")
+    weight = entry.get("weight")
+    if not isinstance(broad, bool) or not isinstance(weight, int | float | None):
+        raise ValueError(f"taxonomy: broad must be true/false and weight a number for {tag!r}")
     return Skill(
         tag=str(tag),
         label_fr=str(entry.get("fr") or ""),
@@ -971,7 +481,7 @@ def _skill_from_entry(entry: Any) -> Skill:
         aliases=tuple(aliases),
         broad=broad,
         implies=tuple(implies),
-        weight=float(weight),
+        weight=None if weight is None else float(weight),
     )
 
 
@@ -984,6 +494,8 @@ def _check_skill(skill: Skill, seen: Mapping[str, Skill]) -> None:
         raise ValueError(f"taxonomy: {skill.tag!r} needs a French and an English label")
     if not skill.aliases:
         raise ValueError(f"taxonomy: {skill.tag!r} needs at least one alias")
+    if skill.specificity <= 0:
+        raise ValueError(f"taxonomy: the weight of {skill.tag!r} must be > 0")
 
 
 def _implied(tag: str, skills: Mapping[str, Skill]) -> tuple[str, ...]:
@@ -1031,13 +543,13 @@ def _names(skills: Mapping[str, Skill]) -> dict[str, str]:
     layers = (
         lambda s: [s.tag],
         lambda s: [s.label_fr, s.label_en],
-        lambda s: [a.removeprefix(EXACT_ONLY) for a in s.aliases],
+        lambda s: [a.removeprefix(EXACT_ONLY) for a in s.aliases if not _SYMBOLS.search(a)],
     )
     for layer in layers:
         for skill in skills.values():
             for name in layer(skill):
                 slug = slugify(name)
-                if slug:
+                if len(slug) >= 2:
                     names.setdefault(slug, skill.tag)
                     names.setdefault(slug.replace("-", ""), skill.tag)
     return names

@@ -56,3 +56,29 @@ def user_text(text: str) -> str:
     joiner after it, so `@room`, `@everyone` or `@alice` never notify anybody.
     """
     return _MENTION.sub("@\u2060", _MARKDOWN_SPECIAL.sub(r"\\\1", text))
+
+
+_QUOTE_BLOCK = re.compile(r"\[quote[^\]]*\].*?\[/quote\]", re.DOTALL | re.IGNORECASE)
+
+
+def without_quotes(text: str) -> str:
+    """The text without forum quotes (`[quote=…]…[/quote]`) or Markdown `>` quote lines."""
+    text = _QUOTE_BLOCK.sub("", text)
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))
+
+
+def find_commands(text: str) -> list[str]:
+    """The commands in a longer post: each line starting with `!` (quotes excluded), with the
+    lines that follow it up to a blank line or the next command."""
+    found: list[list[str]] = []
+    current: list[str] | None = None
+    for line in without_quotes(text).splitlines():
+        stripped = line.strip()
+        if stripped.startswith("!") and len(stripped) > 1:
+            current = [stripped]
+            found.append(current)
+        elif not stripped:
+            current = None
+        elif current is not None:
+            current.append(line)
+    return ["\n".join(lines) for lines in found]

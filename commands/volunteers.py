@@ -15,6 +15,7 @@ from commands.text import fold, user_text
 from storage import missions as mission_store
 from storage import volunteers as volunteer_store
 from storage.enums import Trust
+from storage.models import Mission
 
 router = Router("volunteers")
 SHOWN_MATCHES = 5
@@ -108,11 +109,8 @@ async def trouvable(ctx: Context, answer: YesNo) -> None:
     ctx.reply(ctx.t("findable.on" if answer else "findable.off"))
 
 
-@router.command("pourmoi", aliases=("match", "pour-moi"))
-async def pourmoi(ctx: Context) -> None:
-    """!pourmoi"""
-    visible = await mission_store.list_visible(ctx.session, ctx.viewer, ctx.surface)
-    skills = ctx.volunteer.skills if ctx.volunteer else []
+def ranked_lines(ctx: Context, visible: list[Mission], skills: list[str]) -> list[str] | None:
+    """`#N title — vous avez indiqué : …` lines for the best matches, None if nothing fits."""
     matches = rank(
         visible,
         skills,
@@ -120,22 +118,64 @@ async def pourmoi(ctx: Context) -> None:
         newcomer=ctx.trust is Trust.NEWCOMER,
         commitment=ctx.volunteer.commitment_preference if ctx.volunteer else None,
     )
-    doors = [m for m in visible if m.entry_door]
     if not matches:
-        key = "match.no_skills" if not skills else "match.none"
-        lines = [ctx.t(key)]
-        lines += [mission_line(m, ctx.t) for m in doors[:SHOWN_MATCHES]]
-        if doors:
-            lines.append(ctx.t("missions.next_step", id=doors[0].id))
-        ctx.reply("\n".join(lines))
-        return
-    shown = matches[:SHOWN_MATCHES]
-    header = "match.header_doors_first" if ctx.trust is Trust.NEWCOMER else "match.header"
-    lines = [ctx.t(header, count=len(shown))]
-    for match in shown:
-        reason = ctx.t(
-            "match.reason", skills=skill_list(match.shared, ctx.services.taxonomy, ctx.language)
-        )
+        return None
+    lines = []
+    for match in matches[:SHOWN_MATCHES]:
+        labels = skill_list(match.shared, ctx.services.taxonomy, ctx.language)
+        reason = ctx.t("match.reason", skills=labels)
         lines.append(mission_line(match.mission, ctx.t, detail=reason))
-    lines.append(ctx.t("missions.next_step", id=shown[0].mission.id))
+    lines.append(ctx.t("missions.next_step", id=matches[0].mission.id))
+    return lines
+
+
+def entry_door_lines(ctx: Context, visible: list[Mission]) -> list[str]:
+    doors = [m for m in visible if m.entry_door][:SHOWN_MATCHES]
+    lines = [mission_line(m, ctx.t) for m in doors]
+    if doors:
+        lines.append(ctx.t("missions.next_step", id=doors[0].id))
+    return lines
+
+
+@router.command("pourmoi", aliases=("match", "pour-moi"))
+async def pourmoi(ctx: Context) -> None:
+    """!pourmoi"""
+    visible = await mission_store.list_visible(ctx.session, ctx.viewer, ctx.surface)
+    skills = ctx.volunteer.skills if ctx.volunteer else []
+    ranked = ranked_lines(ctx, visible, skills)
+    if ranked is None:
+        key = "match.no_skills" if not skills else "match.none"
+        ctx.reply("\n".join([ctx.t(key), *entry_door_lines(ctx, visible)]))
+        return
+    header = "match.header_doors_first" if ctx.trust is Trust.NEWCOMER else "match.header"
+    ctx.reply("\n".join([ctx.t(header), *ranked]))
+
+
+INTEREST = re.compile(
+    r"\b(interess|motiv|aider|aide|benevol|volontaire|participer|dispo|coup de main|rejoindre|"
+    r"interest|help|volunteer|join|available)",
+)
+
+
+async def answer_free_text(ctx: Context) -> None:
+    """A reply to a call for volunteers, in the person's own words: skills, then missions."""
+    text = ctx.message.text
+    extraction = ctx.services.taxonomy.extract(text)
+    if not extraction.tags and not INTEREST.search(fold(text)):
+        return  # a thank-you or a side conversation: no answer is the polite one
+    visible = await mission_store.list_visible(ctx.session, ctx.viewer, ctx.surface)
+    if not extraction.tags:
+        ctx.reply("\n".join([ctx.t("forum.thanks_no_skills"), *entry_door_lines(ctx, visible)]))
+        return
+    volunteer = await ctx.ensure_volunteer()
+    volunteer.skills_text = text[:4000]
+    known = [tag for tag in volunteer.skills if tag not in extraction.tags]
+    await volunteer_store.set_skills(ctx.session, volunteer, [*extraction.tags, *known])
+    understood = skill_list(extraction.tags, ctx.services.taxonomy, ctx.language)
+    lines = [ctx.t("forum.thanks_skills", skills=understood)]
+    ranked = ranked_lines(ctx, visible, volunteer.skills)
+    if ranked is None:
+        ranked = [ctx.t("match.none"), *entry_door_lines(ctx, visible)]
+    lines += ranked
+    lines.append(ctx.t("forum.how_to_join"))
     ctx.reply("\n".join(lines))

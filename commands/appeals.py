@@ -1,0 +1,111 @@
+"""Calls for volunteers ("appels à bénévoles"): composed from the catalogue, then published."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commands.checks import STAFF
+from commands.context import Context
+from commands.errors import BadArgument, Refused
+from commands.i18n import Translator
+from commands.ports import AppealPublisher, AppealText
+from commands.render import mission_line
+from commands.router import Router
+from commands.text import fold
+from storage import audit
+from storage import missions as mission_store
+from storage.models import Appeal, Mission
+from storage.visibility import ANONYMOUS, Surface
+
+router = Router("appeals")
+MONTHS = {
+    "fr": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+}
+PLATFORMS = {"forum": "discourse", "discourse": "discourse", "matrix": "matrix"}
+
+
+@dataclass(frozen=True)
+class AppealDraft:
+    """The generalist call and the entry-door missions it shows (never internal or confidential)."""
+
+    missions: list[Mission]
+    language: str
+
+    def month(self, moment: datetime) -> str:
+        return f"{MONTHS[self.language][moment.month - 1]} {moment.year}"
+
+
+async def appeal_missions(session: AsyncSession, limit: int = 4) -> list[Mission]:
+    """2 to 4 public open missions for a public text: entry doors first."""
+    public = await mission_store.list_visible(session, ANONYMOUS, Surface.PUBLIC)
+    return public[:limit]
+
+
+def chat_text(draft: AppealDraft, t: Translator, moment: datetime, *, forum: bool) -> AppealText:
+    """The call as it reads in the team chat or on the forum."""
+    lines = [t("appeal.intro"), "", t("appeal.examples")]
+    lines += [mission_line(mission, t) for mission in draft.missions]
+    lines += ["", t("appeal.how_forum" if forum else "appeal.how_chat")]
+    title = t("appeal.title", month=draft.month(moment))
+    return AppealText(title=title, body="\n".join(lines), language=draft.language)
+
+
+@router.command("appel", aliases=("appeal",), requires=(STAFF,))
+async def appel(ctx: Context, action: str | None = None, channel: str | None = None) -> None:
+    """!appel [publier forum|matrix]"""
+    draft = AppealDraft(await appeal_missions(ctx.session), ctx.language)
+    if action is None:
+        text = chat_text(draft, ctx.t, ctx.now(), forum=False)
+        ctx.reply(f"**{text.title}**\n\n{text.body}\n\n{ctx.t('appeal.preview_hint')}")
+        return
+    if fold(action) not in {"publier", "publish"}:
+        raise BadArgument("appeal.bad_action", value=action)
+    platform = PLATFORMS.get(fold(channel or ""))
+    if platform is None:
+        raise BadArgument("appeal.bad_channel", value=channel or "")
+    publisher = ctx.services.hub.for_platform(platform)
+    if not isinstance(publisher, AppealPublisher):
+        raise Refused("appeal.not_connected", channel=channel)
+    text = chat_text(draft, ctx.t, ctx.now(), forum=platform == "discourse")
+    places = await publisher.publish_appeal(text)
+    for place in places:
+        ctx.session.add(
+            Appeal(
+                channel="forum" if platform == "discourse" else "matrix",
+                place=place,
+                language=ctx.language,
+                mission_ids=[str(m.id) for m in draft.missions],
+            )
+        )
+    await audit.record(ctx.session, ctx.sender, "appeal.publish", channel, {"places": places})
+    ctx.reply(ctx.t("appeal.published", count=len(places), channel=channel))
