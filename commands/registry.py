@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from commands import appeals, help, missions, onboarding, privacy, staff, volunteers
+from commands import (
+    appeals,
+    help,
+    linking,
+    missions,
+    onboarding,
+    privacy,
+    staff,
+    volunteers,
+)
 from commands.router import Router
 
-TOPICS = (missions, volunteers, onboarding, privacy, help, staff, appeals)
+TOPICS = (missions, volunteers, linking, onboarding, privacy, help, staff, appeals)
 
 
 def build_router() -> Router:

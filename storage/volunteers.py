@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Identity, Volunteer, VolunteerSkill, utcnow
@@ -97,3 +97,41 @@ async def count(session: AsyncSession) -> int:
 async def with_skills_any(session: AsyncSession, tags: Iterable[str]) -> set[int]:
     query = select(VolunteerSkill.volunteer_id).where(and_(VolunteerSkill.tag.in_(list(tags))))
     return set((await session.scalars(query)).all())
+
+
+async def merge_into(session: AsyncSession, target: Volunteer, source: Volunteer) -> None:
+    """One person, one profile: `source`'s identities, skills and missions move to `target`.
+
+    `target` keeps its own trust, language and choices; an engagement both have on the same
+    mission stays `target`'s.
+    """
+    from storage.models import Engagement
+
+    if source.id == target.id:
+        return
+    taken = set(
+        (
+            await session.scalars(
+                select(Engagement.mission_id).where(Engagement.volunteer_id == target.id)
+            )
+        ).all()
+    )
+    for engagement in (
+        await session.scalars(select(Engagement).where(Engagement.volunteer_id == source.id))
+    ).all():
+        if engagement.mission_id in taken:
+            await session.delete(engagement)
+        else:
+            engagement.volunteer_id = target.id
+    merged_skills = [*target.skills, *(tag for tag in source.skills if tag not in target.skills)]
+    if source.skills_text and source.skills_text not in target.skills_text:
+        target.skills_text = "\n".join(t for t in (target.skills_text, source.skills_text) if t)
+    await session.flush()
+    await session.execute(
+        update(Identity).where(Identity.volunteer_id == source.id).values(volunteer_id=target.id)
+    )
+    session.expire(source, ["identities"])
+    await session.delete(source)
+    await session.flush()
+    await session.refresh(target, ["identities"])
+    await set_skills(session, target, merged_skills)
