@@ -36,6 +36,12 @@ class MatrixConfig(Section):
     encrypt_onboarding: bool = True
     backlog_minutes: int = Field(default=60, ge=0)
     max_retries: int = Field(default=5, ge=0, le=50)
+    # How long one /sync long-poll waits for news; short in tests, 30 s in production.
+    sync_timeout_seconds: int = Field(default=30, ge=0, le=120)
+    # The longest pause between two attempts when the homeserver is unreachable.
+    backoff_max_seconds: float = Field(default=60.0, gt=0, le=600)
+    # How long an encrypted message may stay unreadable before its sender is told.
+    unreadable_grace_seconds: float = Field(default=20.0, ge=0, le=3600)
 
     @model_validator(mode="after")
     def _needed_when_enabled(self) -> MatrixConfig:

@@ -8,6 +8,7 @@ from datetime import datetime
 from commands.context import Context, IncomingMessage
 from commands.middleware import (
     FloodControl,
+    Middleware,
     OnePerSender,
     SessionAndDedupe,
     chain,
@@ -38,7 +39,7 @@ class Brain:
         self.services = services
         self.router = router or build_router()
         settings = services.settings
-        middlewares = [
+        middlewares: list[Middleware] = [
             FloodControl(settings.flood_burst, settings.flood_per_second),
             OnePerSender(),
             SessionAndDedupe(database),
