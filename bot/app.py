@@ -19,6 +19,12 @@ from storage.database import Database
 log = logging.getLogger(__name__)
 
 
+def matrix_room_link(config: Config) -> str | None:
+    """The room newcomers are sent to: the first public room, else the first room."""
+    rooms = config.matrix.public_rooms or config.matrix.rooms
+    return f"https://matrix.to/#/{rooms[0]}" if config.matrix.enabled and rooms else None
+
+
 def settings_from(config: Config) -> Settings:
     return Settings(
         language=config.language,
@@ -27,6 +33,7 @@ def settings_from(config: Config) -> Settings:
         first_response_hours=config.reminders.first_response_hours,
         retention_months=config.privacy.retention_months,
         forum_url=config.discourse.url if config.discourse.enabled else None,
+        matrix_room_link=matrix_room_link(config),
         board_url=config.web.public_url,
     )
 

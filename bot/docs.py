@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from commands.context import Context, IncomingMessage, Place
-from commands.help import visible_commands
+from commands.help import is_staff_command, visible_commands
 from commands.i18n import Translator
 from commands.registry import build_router
 from commands.router import Command, Router
@@ -37,9 +37,9 @@ def command_reference() -> str:
     lines = []
     for language, title in (("fr", "En français"), ("en", "In English")):
         t = Translator(language)
-        volunteer = visible_commands(router, _context(router, False, language))
         everything = visible_commands(router, _context(router, True, language))
-        staff_only = [c for c in everything if c not in volunteer]
+        volunteer = [c for c in everything if not is_staff_command(c)]
+        staff_only = [c for c in everything if is_staff_command(c)]
         lines += [f"**{title}**", "", "| | |", "|---|---|"]
         lines += [_row(command, t) for command in volunteer]
         lines += [f"| **{t('help.staff_intro').rstrip(' :')}** | |"]

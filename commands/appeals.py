@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from commands.checks import STAFF
+from commands.checks import STAFF, min_trust
 from commands.context import Context
 from commands.errors import BadArgument, Refused
 from commands.i18n import Translator
@@ -17,6 +18,7 @@ from commands.router import Router
 from commands.text import fold
 from storage import audit
 from storage import missions as mission_store
+from storage.enums import Trust
 from storage.models import Appeal, Mission
 from storage.visibility import ANONYMOUS, Surface
 
@@ -109,3 +111,17 @@ async def appel(ctx: Context, action: str | None = None, channel: str | None = N
         )
     await audit.record(ctx.session, ctx.sender, "appeal.publish", channel, {"places": places})
     ctx.reply(ctx.t("appeal.published", count=len(places), channel=channel))
+
+
+def ambassador_code() -> str:
+    return "amb-" + "".join(secrets.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(5))
+
+
+@router.command("ambassadeur", aliases=("ambassador",), requires=(min_trust(Trust.CONFIRMED),))
+async def ambassadeur(ctx: Context) -> None:
+    """!ambassadeur"""
+    volunteer = await ctx.ensure_volunteer()
+    if volunteer.ambassador_code is None:
+        volunteer.ambassador_code = ambassador_code()
+        await audit.record(ctx.session, ctx.sender, "ambassador.code", None, {})
+    ctx.reply(ctx.t("ambassador.code", code=volunteer.ambassador_code))

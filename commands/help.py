@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commands.checks import STAFF
 from commands.context import Context
 from commands.errors import NotFound
 from commands.router import PREFIX, Command, Router
@@ -48,7 +49,7 @@ async def aide(ctx: Context, *, command: str | None = None) -> None:
         ctx.reply("\n".join(lines))
         return
     commands = visible_commands(root, ctx)
-    volunteers = [c for c in commands if not c.requires and not _parent_requires(c)]
+    volunteers = [c for c in commands if not is_staff_command(c)]
     staff = [c for c in commands if c not in volunteers]
     lines = [ctx.t("help.intro")]
     lines += [help_line(command, ctx) for command in volunteers]
@@ -59,5 +60,5 @@ async def aide(ctx: Context, *, command: str | None = None) -> None:
     ctx.reply("\n".join(lines))
 
 
-def _parent_requires(command: Command) -> bool:
-    return any(ancestor.requires for ancestor in command.ancestors())
+def is_staff_command(command: Command) -> bool:
+    return any(STAFF in node.requires for node in (command, *command.ancestors()))

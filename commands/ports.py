@@ -83,6 +83,15 @@ class Hub:
     def for_platform(self, platform: str) -> Outbound | None:
         return self.connectors.get(platform)
 
+    async def send_staff_image(self, png: bytes, filename: str, caption: str) -> bool:
+        """Post an image in the staff room, where a connector can (Matrix)."""
+        for platform in self.staff_platforms:
+            connector = self.connectors.get(platform)
+            send = getattr(connector, "send_staff_image", None)
+            if send is not None and await send(png, filename, caption):
+                return True
+        return False
+
     async def notify_staff(self, text: str) -> bool:
         """Tell the staff on the first platform that has a staff room."""
         for platform in self.staff_platforms:

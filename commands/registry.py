@@ -10,11 +10,12 @@ from commands import (
     onboarding,
     privacy,
     staff,
+    stats,
     volunteers,
 )
 from commands.router import Router
 
-TOPICS = (missions, volunteers, linking, onboarding, privacy, help, staff, appeals)
+TOPICS = (missions, volunteers, linking, onboarding, privacy, help, staff, stats, appeals)
 
 
 def build_router() -> Router:

@@ -45,8 +45,15 @@ def one_line(text: str, limit: int = 120) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~>])")
 _MENTION = re.compile(r"@(?=\w)")
+
+
+def no_mentions(text: str) -> str:
+    """Plain text where no `@word` can mention anybody (a word joiner follows each `@`)."""
+    return _MENTION.sub("@\u2060", text)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~>])")
 
 
 def user_text(text: str) -> str:

@@ -144,3 +144,24 @@ def test_db_upgrade_and_backup(config_file: Path, tmp_path: Path) -> None:
     assert result.returncode == 0 and "rows written" in result.stdout
     result = tremplin("db", "restore", str(tmp_path / "b.json"), config=config_file)
     assert result.returncode == 1 and "not empty" in result.stderr
+
+
+def test_appeal_render_for_each_channel(config_file: Path) -> None:
+    mastodon = tremplin("appeal", "render", "--channel", "mastodon", config=config_file)
+    assert mastodon.returncode == 0, mastodon.stderr
+    assert len(mastodon.stdout.rstrip("\n")) <= 500 and "!start masto" in mastodon.stdout
+    x = tremplin("appeal", "render", "--channel", "x", "--lang", "en", config=config_file)
+    assert len(x.stdout.rstrip("\n")) <= 280 and "tech volunteers" in x.stdout
+    email = tremplin("appeal", "render", "--channel", "email", config=config_file)
+    assert email.stdout.startswith("Subject: ")
+    unknown = tremplin("appeal", "render", "--channel", "myspace", config=config_file)
+    assert unknown.returncode == 2 and "unknown channel 'myspace'" in unknown.stderr
+
+
+def test_stats_with_a_png_chart(config_file: Path, tmp_path: Path) -> None:
+    tremplin("console", "--user", "alice", stdin="!start masto\n", config=config_file)
+    chart = tmp_path / "funnel.png"
+    result = tremplin("stats", "--png", str(chart), config=config_file)
+    assert result.returncode == 0, result.stderr
+    assert "mastodon (masto) : 1 → 0 → 0 → 0 → 0 → 0" in result.stdout
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,65 @@
+"""`!stats`: which channels bring volunteers who stay (staff only)."""
+
+from __future__ import annotations
+
+from commands.channels import CODES
+from commands.checks import STAFF
+from commands.context import Context
+from commands.i18n import Translator
+from commands.render import mission_line
+from commands.router import Router
+from commands.text import user_text
+from storage.stats import STAGES, Funnel, funnel
+
+router = Router("staff")
+SHOWN_GAPS = 8
+
+
+def source_label(source: str, t: Translator) -> str:
+    if source.startswith("ambassador:"):
+        return t("stats.ambassador", code=source.split(":", 1)[1])
+    if source in CODES:
+        return f"{CODES[source]} ({source})"
+    return t("stats.direct") if source == "direct" else source
+
+
+def funnel_text(result: Funnel, t: Translator) -> str:
+    """The funnel as lines: one per source, stages in order, then response time and gaps."""
+    if not result.by_source:
+        return t("stats.empty")
+    header = " → ".join(t(f"stats.stage.{stage}") for stage in STAGES)
+    lines = [t("stats.header"), t("stats.legend", stages=header)]
+    ordered = sorted(result.by_source.items(), key=lambda item: -item[1]["started"])
+    for source, counts in ordered:
+        figures = " → ".join(str(counts[stage]) for stage in STAGES)
+        lines.append(f"{user_text(source_label(source, t))} : {figures}")
+    totals = " → ".join(str(result.total(stage)) for stage in STAGES)
+    lines.append(t("stats.total", figures=totals))
+    if result.median_first_response_hours is None:
+        lines.append(t("stats.no_response_yet"))
+    else:
+        lines.append(t("stats.first_response", hours=result.median_first_response_hours))
+    if result.gaps:
+        lines.append(t("stats.gaps_header"))
+        for mission, sources in result.gaps[:SHOWN_GAPS]:
+            where = ", ".join(f"{source_label(s, t)} ({n})" for s, n in sources.most_common(3))
+            detail = t("stats.gap_found_via", where=where) if where else t("stats.gap_nobody")
+            lines.append(mission_line(mission, t, detail=detail))
+    return "\n".join(lines)
+
+
+@router.command("stats", requires=(STAFF,))
+async def stats(ctx: Context) -> None:
+    """!stats"""
+    result = await funnel(ctx.session, ctx.now())
+    ctx.reply(funnel_text(result, ctx.t))
+    if result.by_source:
+        from commands.chart import funnel_png
+
+        png = funnel_png(result, ctx.t)
+        hub = ctx.services.hub
+
+        async def post_chart() -> None:
+            await hub.send_staff_image(png, "tremplin-funnel.png", ctx.t("stats.chart_title"))
+
+        ctx.after_commit.append(post_chart)
