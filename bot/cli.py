@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.app import start_tremplin
 from bot.config import Config, ConfigError, config_path, load_config
 from commands.catalogue import CatalogueError, export_catalogue, import_catalogue
+from commands.channels import CHANNELS
 from storage import missions as mission_store
 from storage.database import Database
 
@@ -46,6 +47,19 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("file")
     exporting = missions_sub.add_parser("export", help="write the catalogue (standard output)")
     exporting.add_argument("file", nargs="?")
+
+    appeal = sub.add_parser("appeal", help="the call for volunteers")
+    appeal_sub = appeal.add_subparsers(dest="appeal_command", required=True)
+    render = appeal_sub.add_parser("render", help="print the call for an external channel")
+    render.add_argument("--channel", required=True, help=", ".join(CHANNELS))
+    render.add_argument("--lang", choices=("fr", "en"), default=None)
+    publish = appeal_sub.add_parser("publish", help="publish the call")
+    publish.add_argument("--to", required=True, choices=("forum", "matrix", "mastodon"))
+    publish.add_argument("--lang", choices=("fr", "en"), default=None)
+
+    stats = sub.add_parser("stats", help="the recruitment funnel")
+    stats.add_argument("--png", metavar="FILE", help="also write the funnel chart")
+    stats.add_argument("--lang", choices=("fr", "en"), default=None)
     return parser
 
 
@@ -124,11 +138,27 @@ async def cmd_missions(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_appeal(config: Config, args: argparse.Namespace) -> int:
+    from bot.outreach import publish_appeal, render_appeal
+
+    if args.appeal_command == "render":
+        return await render_appeal(config, args.channel, args.lang or config.language)
+    return await publish_appeal(config, args.to, args.lang or config.language)
+
+
+async def cmd_stats(config: Config, args: argparse.Namespace) -> int:
+    from bot.outreach import print_stats
+
+    return await print_stats(config, args.lang or config.language, args.png)
+
+
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
     "console": cmd_console,
     "run": cmd_run,
     "db": cmd_db,
     "missions": cmd_missions,
+    "appeal": cmd_appeal,
+    "stats": cmd_stats,
 }
 
 
