@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--to", required=True, choices=("forum", "matrix", "mastodon"))
     publish.add_argument("--lang", choices=("fr", "en"), default=None)
 
+    reminders = sub.add_parser("reminders", help="run the follow-up pass once")
+    reminders.add_argument("--now", help="the moment to act at (ISO 8601), default: now")
+    reminders.add_argument("--dry-run", action="store_true", help="say what is due, send nothing")
+
     stats = sub.add_parser("stats", help="the recruitment funnel")
     stats.add_argument("--png", metavar="FILE", help="also write the funnel chart")
     stats.add_argument("--lang", choices=("fr", "en"), default=None)
@@ -152,6 +156,12 @@ async def cmd_stats(config: Config, args: argparse.Namespace) -> int:
     return await print_stats(config, args.lang or config.language, args.png)
 
 
+async def cmd_reminders(config: Config, args: argparse.Namespace) -> int:
+    from bot.outreach import run_reminders_once
+
+    return await run_reminders_once(config, args.now, args.dry_run)
+
+
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
     "console": cmd_console,
     "run": cmd_run,
@@ -159,6 +169,7 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
     "missions": cmd_missions,
     "appeal": cmd_appeal,
     "stats": cmd_stats,
+    "reminders": cmd_reminders,
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import start_tremplin
@@ -59,4 +60,38 @@ async def print_stats(config: Config, language: str, png: str | None) -> int:
     print(to_plain(funnel_text(result, t)))
     if png:
         await asyncio.to_thread(Path(png).write_bytes, funnel_png(result, t))
+    return 0
+
+
+def parse_moment(text: str | None) -> datetime:
+    """An ISO 8601 moment (UTC when no zone is given), or now."""
+    if not text:
+        return datetime.now(UTC)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def run_reminders_once(config: Config, now_text: str | None, dry_run: bool) -> int:
+    """One follow-up pass; messages for terminal threads are printed, the rest is sent by the
+    connectors of `tremplin run` (those not running here stay due)."""
+    try:
+        now = parse_moment(now_text)
+    except ValueError:
+        print(f"tremplin: --now {now_text!r} is not an ISO 8601 date", file=sys.stderr)
+        return 2
+    from bot.connectors.console import ConsoleOutbound
+    from commands.reminders import run_pass
+
+    tremplin = await start_tremplin(config)
+    try:
+        tremplin.hub.register(ConsoleOutbound(lambda text: print(text + "\n"), config.language))
+        report = await run_pass(tremplin.database, tremplin.brain.services, now, dry_run=dry_run)
+    finally:
+        await tremplin.close()
+    for label in report.due if dry_run else report.sent:
+        print(("due: " if dry_run else "sent: ") + label)
+    for label in report.failed:
+        print(f"not sent (its platform is not connected here): {label}")
+    if not report.due:
+        print("nothing is due")
     return 0

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.checks import STAFF, min_trust
@@ -13,7 +15,7 @@ from commands.context import Context
 from commands.errors import BadArgument, Refused
 from commands.i18n import Translator
 from commands.ports import AppealPublisher, AppealText
-from commands.render import mission_line
+from commands.render import mission_line, mission_ref
 from commands.router import Router
 from commands.text import fold
 from storage import audit
@@ -23,6 +25,7 @@ from storage.models import Appeal, Mission
 from storage.visibility import ANONYMOUS, Surface
 
 router = Router("appeals")
+log = logging.getLogger(__name__)
 MONTHS = {
     "fr": [
         "janvier",
@@ -125,3 +128,28 @@ async def ambassadeur(ctx: Context) -> None:
         volunteer.ambassador_code = ambassador_code()
         await audit.record(ctx.session, ctx.sender, "ambassador.code", None, {})
     ctx.reply(ctx.t("ambassador.code", code=volunteer.ambassador_code))
+
+
+async def update_appeals_about(ctx: Context, mission: Mission) -> None:
+    """A mission listed in earlier calls is filled or closed: say so where the calls were."""
+    appeals = (await ctx.session.scalars(select(Appeal).order_by(Appeal.id))).all()
+    places = [
+        (PLATFORMS[appeal.channel], appeal.place, Translator(appeal.language))
+        for appeal in appeals
+        if str(mission.id) in appeal.mission_ids and appeal.place and appeal.channel in PLATFORMS
+    ]
+    if not places:
+        return
+
+    async def post_updates() -> None:
+        for platform, place, t in places:
+            connector = ctx.services.hub.for_platform(platform)
+            if connector is None:
+                continue
+            text = t(f"appeal.update_{mission.status}", line=mission_ref(mission))
+            try:
+                await connector.post_in_thread(place, text)
+            except Exception:
+                log.exception("could not update the call in %s", place)
+
+    ctx.after_commit.append(post_updates)

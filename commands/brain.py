@@ -79,6 +79,9 @@ class Brain:
                 if volunteer and sender in {i.address for i in volunteer.identities}:
                     return False
             engagement.first_response_at = at or self.services.clock()
+            if engagement.status == "onboarding":
+                engagement.status = "active"
+                engagement.active_at = engagement.first_response_at
             return True
 
     async def mark_delivered(self, platform: str, event_id: str) -> None:

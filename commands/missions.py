@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from commands.alerts import announce_new_mission
+from commands.appeals import update_appeals_about
 from commands.checks import STAFF
 from commands.context import Context
 from commands.converters import MissionNumber
@@ -118,6 +119,8 @@ async def edit_mission(ctx: Context, number: MissionNumber, *, fields: str) -> N
     )
     if target.status == "open" and not was_open:
         await announce_new_mission(ctx, target)
+    if "status" in changes and target.status in ("filled", "closed"):
+        await update_appeals_about(ctx, target)
 
 
 @mission.command("fermer", aliases=("close",), requires=(STAFF,))
@@ -132,3 +135,4 @@ async def close_mission(ctx: Context, number: MissionNumber, *, reason: str | No
         ctx.session, ctx.sender, "mission.close", f"#{target.id}", {"reason": reason or ""}
     )
     ctx.reply(ctx.t("mission.closed", line=mission_line(target, ctx.t)))
+    await update_appeals_about(ctx, target)

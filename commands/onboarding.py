@@ -6,12 +6,12 @@ import logging
 
 from commands.context import Context
 from commands.converters import MissionNumber
-from commands.errors import NotFound, Refused
+from commands.errors import BadArgument, NotFound, Refused
 from commands.i18n import Translator
 from commands.ports import OnboardingRequest
 from commands.render import mission_card, mission_line, skill_list
 from commands.router import Router
-from commands.text import user_text
+from commands.text import fold, user_text
 from storage import engagements as engagement_store
 from storage import missions as mission_store
 from storage.enums import EngagementStatus
@@ -129,3 +129,57 @@ async def mesmissions(ctx: Context) -> None:
         status = ctx.t(f"engagement.{engagement.status}")
         lines.append(mission_line(engagement.mission, ctx.t, detail=status))
     ctx.reply("\n".join(lines))
+
+
+CHECK_IN_ANSWERS = {
+    "avance": "going",
+    "ca-avance": "going",
+    "going": "going",
+    "ok": "going",
+    "continuer": "going",
+    "continue": "going",
+    "aide": "help",
+    "besoin-d-aide": "help",
+    "help": "help",
+    "stop": "stop",
+    "arreter": "stop",
+    "arret": "stop",
+}
+
+
+@router.command("bilan", aliases=("checkin",))
+async def bilan(ctx: Context, number: MissionNumber, state: str) -> None:
+    """!bilan N avance|aide|stop"""
+    choice = CHECK_IN_ANSWERS.get(fold(state).replace(" ", "-").replace("'", "-"))
+    if choice is None:
+        raise BadArgument("checkin.bad_answer", value=user_text(state))
+    engagement = (
+        await engagement_store.find(ctx.session, ctx.volunteer.id, number)
+        if ctx.volunteer
+        else None
+    )
+    if engagement is None or not EngagementStatus(engagement.status).is_open:
+        raise NotFound("checkin.no_engagement", id=number)
+    line = mission_line(engagement.mission, ctx.t)
+    if choice == "going":
+        ctx.reply(ctx.t("checkin.going", line=line))
+        return
+    staff_t = Translator(ctx.services.settings.language)
+    if choice == "help":
+        notice = staff_t(
+            "checkin.staff_help",
+            person=user_text(ctx.sender),
+            line=mission_line(engagement.mission, staff_t),
+        )
+        ctx.after_commit.append(lambda: ctx.services.hub.notify_staff(notice))
+        ctx.reply(ctx.t("checkin.help", line=line))
+        return
+    engagement.status = EngagementStatus.DROPPED.value
+    engagement.ended_at = ctx.now()
+    notice = staff_t(
+        "checkin.staff_stop",
+        person=user_text(ctx.sender),
+        line=mission_line(engagement.mission, staff_t),
+    )
+    ctx.after_commit.append(lambda: ctx.services.hub.notify_staff(notice))
+    ctx.reply(ctx.t("checkin.stopped", line=line))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.context import Context
 from commands.render import mission_line, skill_list
@@ -74,14 +75,13 @@ async def oublier(ctx: Context, confirmation: str | None = None) -> None:
     if confirmation is None or fold(confirmation) not in {"confirmer", "confirm"}:
         ctx.reply(ctx.t("privacy.forget_confirm"))
         return
-    await erase_volunteer(ctx, volunteer)
+    await erase_volunteer_data(ctx.session, volunteer)
     ctx.volunteer = None
     ctx.reply(ctx.t("privacy.forgotten"))
 
 
-async def erase_volunteer(ctx: Context, volunteer: Volunteer) -> None:
+async def erase_volunteer_data(session: AsyncSession, volunteer: Volunteer) -> None:
     """Delete the person, identities, skills and free text; keep only anonymous counts."""
-    session = ctx.session
     addresses = [identity.address for identity in volunteer.identities]
     await session.execute(
         update(Engagement)

@@ -8,6 +8,11 @@ from commands.text import user_text
 from storage.models import Mission
 
 
+def mission_ref(mission: Mission) -> str:
+    """`#N Title`, nothing more."""
+    return f"#{mission.id} {user_text(mission.title)}"
+
+
 def mission_line(mission: Mission, t: Translator, *, detail: str = "") -> str:
     """`#N Title — porte d'entrée · 2 h`, on one line."""
     bits = []

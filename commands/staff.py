@@ -8,14 +8,18 @@ from commands.checks import STAFF
 from commands.context import Context
 from commands.converters import MissionNumber, Person
 from commands.errors import NotFound, Refused
-from commands.render import mission_line, skill_list
+from commands.i18n import Translator
+from commands.matching import rank
+from commands.render import mission_line, mission_ref, skill_list
 from commands.router import Router
 from commands.text import user_text
 from storage import audit
 from storage import engagements as engagement_store
+from storage import missions as mission_store
 from storage import volunteers as volunteer_store
 from storage.enums import EngagementStatus, Trust
-from storage.models import Volunteer
+from storage.models import Mission, Volunteer
+from storage.visibility import Surface, Viewer
 
 router = Router("staff")
 SHOWN = 20
@@ -52,7 +56,32 @@ async def terminer(
     ]
     if engagement.mission.entry_door and volunteer.trust == Trust.NEWCOMER.value:
         lines.append(ctx.t("staff.propose_trust", person=user_text(person)))
+    await thank_and_show_next_step(ctx, volunteer, person, engagement.mission)
     ctx.reply("\n".join(lines))
+
+
+async def thank_and_show_next_step(
+    ctx: Context, volunteer: Volunteer, address: str, done: Mission
+) -> None:
+    """Thank the volunteer and show missions one step up (beyond entry doors) that fit them."""
+    t = Translator(volunteer.language)
+    viewer = Viewer(trust=Trust(volunteer.trust))
+    visible = await mission_store.list_visible(ctx.session, viewer, Surface.CHAT)
+    further = [m for m in visible if not m.entry_door and m.id != done.id]
+    matches = rank(further, volunteer.skills, ctx.services.taxonomy, newcomer=False)[:3]
+    lines = [t("staff.thanks_volunteer", line=mission_ref(done))]
+    if matches:
+        lines.append(t("staff.next_step_header"))
+        lines += [mission_line(match.mission, t) for match in matches]
+        lines.append(t("missions.next_step", id=matches[0].mission.id))
+    text = "\n".join(lines)
+    connector = ctx.services.hub.for_platform(volunteer_store.platform_of(address))
+
+    async def send() -> None:
+        if connector is not None:
+            await connector.send_direct(address, text)
+
+    ctx.after_commit.append(send)
 
 
 @router.command("confiance", aliases=("trust",), requires=(STAFF,))

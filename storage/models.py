@@ -206,3 +206,17 @@ class LinkCode(Base):
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class ReminderSent(Base):
+    """A follow-up message that was due and has been sent: never twice, even after a restart."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(80))  # "engagement:12", "volunteer:3", "mission:4"
+    due_at: Mapped[datetime] = mapped_column()
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("kind", "subject", name="uq_reminder_once"),)

@@ -67,9 +67,9 @@ async def funnel(session: AsyncSession, now: datetime) -> Funnel:
             )
         )
     ).all()
-    for source, created, active in settled:
+    for origin, created, active in settled:
         if active >= created + timedelta(days=60):
-            result.by_source[_source(source)]["active_60_days"] += 1
+            result.by_source[_source(origin)]["active_60_days"] += 1
     result.median_first_response_hours = await _median_first_response(session)
     result.gaps = await _skill_gaps(session)
     return result
@@ -83,7 +83,11 @@ async def _median_first_response(session: AsyncSession) -> float | None:
             )
         )
     ).all()
-    hours = [(answered - opened).total_seconds() / 3600 for opened, answered in rows]
+    hours = [
+        (answered - opened).total_seconds() / 3600
+        for opened, answered in rows
+        if opened is not None and answered is not None
+    ]
     return round(statistics.median(hours), 1) if hours else None
 
 

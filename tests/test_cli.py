@@ -165,3 +165,18 @@ def test_stats_with_a_png_chart(config_file: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "mastodon (masto) : 1 → 0 → 0 → 0 → 0 → 0" in result.stdout
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_reminders_once_from_the_command_line(config_file: Path) -> None:
+    tremplin("console", "--user", "alice", stdin="!participer 1\n", config=config_file)
+    later = "2099-01-01T00:00:00"
+    dry = tremplin("reminders", "--now", later, "--dry-run", config=config_file)
+    assert dry.returncode == 0, dry.stderr
+    assert "due: first_response engagement:1" in dry.stdout
+    sent = tremplin("reminders", "--now", later, config=config_file)
+    assert "Petit rappel pour console:coordination" in sent.stdout
+    assert "sent: first_response engagement:1" in sent.stdout
+    again = tremplin("reminders", "--now", later, config=config_file)
+    assert "Petit rappel" not in again.stdout
+    bad = tremplin("reminders", "--now", "demain", config=config_file)
+    assert bad.returncode == 2 and "not an ISO 8601 date" in bad.stderr

@@ -1,4 +1,4 @@
-"""Ranking properties: only shared skills, entry doors first for newcomers, always the same order."""
+"""Ranking properties: only shared skills, entry doors first for newcomers, a stable order."""
 
 from __future__ import annotations
 

@@ -124,3 +124,28 @@ async def test_the_chart_is_a_valid_png(chat: Chat) -> None:
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])
     assert (width, height) == (900, 480)
+
+
+async def test_a_filled_mission_is_updated_where_the_call_was_published(chat: Chat) -> None:
+    from storage.models import Appeal
+
+    async with chat.brain.database.session() as session:
+        session.add(
+            Appeal(
+                channel="matrix",
+                place="!room:mla.example",
+                language="fr",
+                mission_ids=["1", "2", "3", "4"],
+            )
+        )
+    chat.platform.platform = "matrix"
+    chat.brain.services.hub.register(chat.platform)
+    await chat.say("staff", "!mission modifier 2\nstatut: pourvue")
+    await chat.say("staff", "!mission fermer 9")  # not in the call: nothing to update
+    assert chat.platform.in_threads == [
+        (
+            "!room:mla.example",
+            "Mise à jour : #2 Ajouter une police avec @font-face sur le site a trouvé ses "
+            "bénévoles, merci ! Les autres missions restent ouvertes.",
+        )
+    ]

@@ -190,3 +190,15 @@ async def test_confidential_missions_are_never_alerted_to_newcomers(chat: Chat) 
         "sensibilité: confidentielle",
     )
     assert chat.platform.direct == []
+
+
+async def test_completing_thanks_the_volunteer_and_shows_the_next_step(chat: Chat) -> None:
+    await chat.say("alice", "!competences css html wordpress")
+    await chat.say("alice", "!participer 2")
+    await chat.say("staff", "!terminer console:alice 2")
+    [(address, text)] = chat.platform.direct
+    assert address == "console:alice"
+    assert text.startswith("Bravo et merci pour #2 Ajouter une police")
+    assert "Envie d'aller plus loin ?" in text
+    further = text.split("Envie d'aller plus loin ?")[1]
+    assert "#9 Rendre le site accessible" in further and "porte d'entrée" not in further
