@@ -17,7 +17,7 @@ from commands.i18n import Translator
 from commands.ports import AppealPublisher, AppealText
 from commands.render import mission_line, mission_ref
 from commands.router import Router
-from commands.text import fold
+from commands.text import echo, fold
 from storage import audit
 from storage import missions as mission_store
 from storage.enums import Trust
@@ -94,13 +94,13 @@ async def appel(ctx: Context, action: str | None = None, channel: str | None = N
         ctx.reply(f"**{text.title}**\n\n{text.body}\n\n{ctx.t('appeal.preview_hint')}")
         return
     if fold(action) not in {"publier", "publish"}:
-        raise BadArgument("appeal.bad_action", value=action)
+        raise BadArgument("appeal.bad_action", value=echo(action))
     platform = PLATFORMS.get(fold(channel or ""))
     if platform is None:
-        raise BadArgument("appeal.bad_channel", value=channel or "")
+        raise BadArgument("appeal.bad_channel", value=echo(channel or ""))
     publisher = ctx.services.hub.for_platform(platform)
     if not isinstance(publisher, AppealPublisher):
-        raise Refused("appeal.not_connected", channel=channel)
+        raise Refused("appeal.not_connected", channel=echo(channel or ""))
     text = chat_text(draft, ctx.t, ctx.now(), forum=platform == "discourse")
     places = await publisher.publish_appeal(text)
     for place in places:

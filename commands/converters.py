@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any, NewType
 
 from commands.errors import BadArgument
-from commands.text import fold
+from commands.text import echo, fold
 from storage.enums import Trust
 
 MissionNumber = NewType("MissionNumber", int)
@@ -34,19 +34,19 @@ def to_int(token: str) -> int:
     try:
         return int(token)
     except ValueError:
-        raise BadArgument("error.not_a_number", value=token) from None
+        raise BadArgument("error.not_a_number", value=echo(token)) from None
 
 
 def to_mission_number(token: str) -> MissionNumber:
     digits = token.removeprefix("#").removeprefix("n°").removeprefix("N°")
-    if not digits.isdigit() or len(digits) > 9:
-        raise BadArgument("error.not_a_mission_number", value=token)
+    if not re.fullmatch(r"[0-9]{1,9}", digits):
+        raise BadArgument("error.not_a_mission_number", value=echo(token))
     return MissionNumber(int(digits))
 
 
 def to_person(token: str) -> Person:
     if not _PERSON.match(token):
-        raise BadArgument("error.not_a_person", value=token)
+        raise BadArgument("error.not_a_person", value=echo(token))
     return Person(token)
 
 
@@ -55,7 +55,7 @@ def _choice(token: str, words: dict[Any, set[str]], key: str) -> Any:
     for value, spellings in words.items():
         if folded in {fold(s) for s in spellings}:
             return value
-    raise BadArgument(key, value=token)
+    raise BadArgument(key, value=echo(token))
 
 
 def to_trust(token: str) -> Trust:

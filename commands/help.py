@@ -6,6 +6,7 @@ from commands.checks import STAFF
 from commands.context import Context
 from commands.errors import NotFound
 from commands.router import PREFIX, Command, Router
+from commands.text import echo
 
 router = Router("help")
 
@@ -42,7 +43,7 @@ async def aide(ctx: Context, *, command: str | None = None) -> None:
     if command:
         found, _, word = root.resolve(command if command.startswith(PREFIX) else PREFIX + command)
         if found is None or not found.allowed(ctx) or found.hidden:
-            raise NotFound("error.unknown_command", command=PREFIX + word)
+            raise NotFound("error.unknown_command", command=echo(PREFIX + word))
         lines = [help_line(found, ctx)]
         subs = [s for s in dict.fromkeys(found.subcommands.values()) if s.allowed(ctx)]
         lines += [help_line(sub, ctx) for sub in subs]

@@ -9,7 +9,7 @@ from sqlalchemy import delete
 
 from commands.context import Context
 from commands.router import Router
-from commands.text import user_text
+from commands.text import echo, user_text
 from storage import audit
 from storage import volunteers as volunteer_store
 from storage.models import Identity, LinkCode
@@ -38,12 +38,12 @@ async def lier(ctx: Context, code: str | None = None) -> None:
         return
     entry = await ctx.session.get(LinkCode, code.strip().upper().replace("-", ""))
     if entry is None or entry.expires_at < now:
-        ctx.reply(ctx.t("link.unknown_code", code=user_text(code)))
+        ctx.reply(ctx.t("link.unknown_code", code=echo(code, 20)))
         return
     target = await volunteer_store.by_id(ctx.session, entry.volunteer_id)
     await ctx.session.delete(entry)
     if target is None:
-        ctx.reply(ctx.t("link.unknown_code", code=user_text(code)))
+        ctx.reply(ctx.t("link.unknown_code", code=echo(code, 20)))
         return
     if ctx.volunteer is not None and ctx.volunteer.id == target.id:
         ctx.reply(ctx.t("link.already"))

@@ -13,7 +13,7 @@ from commands.errors import BadArgument, NotFound
 from commands.fields import FieldProblem, parse_fields
 from commands.render import mission_card, mission_line
 from commands.router import Router
-from commands.text import fold, user_text
+from commands.text import echo, fold
 from storage import audit
 from storage import missions as mission_store
 from storage.models import Mission
@@ -36,13 +36,13 @@ async def missions(ctx: Context, *, keyword: str | None = None) -> None:
         tags = {ctx.services.taxonomy.normalise(keyword)[0]}
         found = [m for m in found if _matches(m, words) or tags & set(m.skills)]
         if not found:
-            ctx.reply(ctx.t("missions.none_for_keyword", keyword=user_text(keyword)))
+            ctx.reply(ctx.t("missions.none_for_keyword", keyword=echo(keyword)))
             return
     if not found:
         ctx.reply(ctx.t("missions.none"))
         return
     header = "missions.header_keyword" if keyword else "missions.header"
-    lines = [ctx.t(header, count=len(found), keyword=user_text(keyword or ""))]
+    lines = [ctx.t(header, count=len(found), keyword=echo(keyword or ""))]
     lines += [mission_line(m, ctx.t) for m in found[:PAGE]]
     if len(found) > PAGE:
         lines.append(ctx.t("missions.more", count=len(found) - PAGE))
@@ -66,7 +66,7 @@ def _read_fields(ctx: Context, text: str) -> tuple[dict[str, Any], tuple[str, ..
         parsed = parse_fields(text, ctx.services.taxonomy)
     except FieldProblem as problem:
         raise BadArgument(
-            problem.key, field=user_text(problem.field), value=user_text(problem.value)
+            problem.key, field=echo(problem.field), value=echo(problem.value)
         ) from None
     return parsed.values, parsed.unknown_skills
 

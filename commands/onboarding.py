@@ -11,7 +11,7 @@ from commands.i18n import Translator
 from commands.ports import OnboardingRequest
 from commands.render import mission_card, mission_line, skill_list
 from commands.router import Router
-from commands.text import fold, user_text
+from commands.text import echo, fold, user_text
 from storage import engagements as engagement_store
 from storage import missions as mission_store
 from storage.enums import EngagementStatus
@@ -152,7 +152,7 @@ async def bilan(ctx: Context, number: MissionNumber, state: str) -> None:
     """!bilan N avance|aide|stop"""
     choice = CHECK_IN_ANSWERS.get(fold(state).replace(" ", "-").replace("'", "-"))
     if choice is None:
-        raise BadArgument("checkin.bad_answer", value=user_text(state))
+        raise BadArgument("checkin.bad_answer", value=echo(state))
     engagement = (
         await engagement_store.find(ctx.session, ctx.volunteer.id, number)
         if ctx.volunteer

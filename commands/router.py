@@ -15,7 +15,7 @@ from commands.context import Context
 from commands.converters import CONVERTERS
 from commands.errors import BadArgument, CommandError, MissingArgument, NotAllowed, NotFound
 from commands.i18n import Translator
-from commands.text import fold, next_token
+from commands.text import echo, fold, next_token
 from storage import audit
 
 Callback = Callable[..., Awaitable[None]]
@@ -252,7 +252,7 @@ class Router:
         command, rest, word = self.resolve(ctx.message.text)
         try:
             if command is None:
-                raise NotFound("error.unknown_command", command=PREFIX + word)
+                raise NotFound("error.unknown_command", command=echo(PREFIX + word))
             await self.invoke(command, ctx, rest)
         except CommandError as error:
             ctx.reply(self.explain(error, command, word, ctx))

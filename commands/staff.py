@@ -12,7 +12,7 @@ from commands.i18n import Translator
 from commands.matching import rank
 from commands.render import mission_line, mission_ref, skill_list
 from commands.router import Router
-from commands.text import user_text
+from commands.text import echo, user_text
 from storage import audit
 from storage import engagements as engagement_store
 from storage import missions as mission_store
@@ -28,7 +28,7 @@ SHOWN = 20
 async def _person(ctx: Context, address: str) -> Volunteer:
     volunteer = await volunteer_store.by_address(ctx.session, address)
     if volunteer is None:
-        raise NotFound("error.no_such_person", person=user_text(address))
+        raise NotFound("error.no_such_person", person=echo(address))
     return volunteer
 
 
@@ -40,7 +40,7 @@ async def terminer(
     volunteer = await _person(ctx, person)
     engagement = await engagement_store.find(ctx.session, volunteer.id, number)
     if engagement is None:
-        raise NotFound("staff.no_engagement", person=user_text(person), id=number)
+        raise NotFound("staff.no_engagement", person=echo(person), id=number)
     if engagement.status == EngagementStatus.COMPLETED.value:
         raise Refused("staff.already_completed", person=user_text(person), id=number)
     engagement.status = EngagementStatus.COMPLETED.value
@@ -106,9 +106,9 @@ async def benevoles(ctx: Context, *, skill: str) -> None:
     people = await volunteer_store.findable_with_skill(ctx.session, tag)
     label = taxonomy.label(tag, ctx.language)
     if not people:
-        ctx.reply(ctx.t("staff.nobody_knows", skill=user_text(label)))
+        ctx.reply(ctx.t("staff.nobody_knows", skill=echo(label)))
         return
-    lines = [ctx.t("staff.who_knows", skill=user_text(label), count=len(people))]
+    lines = [ctx.t("staff.who_knows", skill=echo(label), count=len(people))]
     for volunteer in people[:SHOWN]:
         address = volunteer.identities[0].address if volunteer.identities else "?"
         lines.append(

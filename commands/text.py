@@ -56,6 +56,11 @@ def no_mentions(text: str) -> str:
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~>])")
 
 
+def echo(text: str, limit: int = 80) -> str:
+    """A short piece of someone's input quoted back in a reply: one line, cut, harmless."""
+    return user_text(one_line(text, limit))
+
+
 def user_text(text: str) -> str:
     """Someone's own words, safe to put in a Markdown reply: no markup, no mention.
 

@@ -11,7 +11,7 @@ from commands.fields import COMMITMENT_WORDS
 from commands.matching import rank
 from commands.render import mission_line, skill_list
 from commands.router import Router
-from commands.text import fold, user_text
+from commands.text import echo, fold
 from storage import missions as mission_store
 from storage import volunteers as volunteer_store
 from storage.enums import Trust
@@ -29,7 +29,7 @@ async def start(ctx: Context, code: str | None = None) -> None:
     if code:
         folded = fold(code)
         if not _CODE.match(folded):
-            raise BadArgument("start.bad_code", value=user_text(code))
+            raise BadArgument("start.bad_code", value=echo(code))
         ambassador = await volunteer_store.by_ambassador_code(ctx.session, folded)
         source = f"ambassador:{folded}" if ambassador is not None else folded
     if ctx.volunteer is not None:
@@ -83,7 +83,7 @@ async def competences(ctx: Context, *, text: str | None = None) -> None:
     await volunteer_store.set_skills(ctx.session, volunteer, extraction.tags)
     lines = [ctx.t("skills.understood", skills=skill_list(extraction.tags, taxonomy, ctx.language))]
     if extraction.unknown:
-        unknown = ", ".join(user_text(word) for word in extraction.unknown[:10])
+        unknown = ", ".join(echo(word, 40) for word in extraction.unknown[:10])
         lines.append(ctx.t("skills.not_understood", words=unknown))
     if not volunteer.alerts:
         lines.append(ctx.t("skills.ask_alerts"))
