@@ -13,7 +13,7 @@ from commands.context import Context
 from commands.i18n import normalise_language
 from storage import events
 from storage import volunteers as volunteer_store
-from storage.database import Database
+from storage.database import Database, is_storage_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -90,12 +90,19 @@ class SessionAndDedupe:
                     await events.record(
                         session, message.place.platform, message.event_id, ctx.replies
                     )
-        except Exception:
+        except Exception as error:
             incident = uuid.uuid4().hex[:8]
-            log.exception(
-                "incident %s while handling %r from %s", incident, message.text[:80], message.sender
-            )
-            ctx.replies = [ctx.t("error.unexpected", incident=incident)]
+            if is_storage_unavailable(error):
+                log.error("incident %s: storage unavailable: %s", incident, error)
+                ctx.replies = [ctx.t("error.storage_unavailable", incident=incident)]
+            else:
+                log.exception(
+                    "incident %s while handling %r from %s",
+                    incident,
+                    message.text[:80],
+                    message.sender,
+                )
+                ctx.replies = [ctx.t("error.unexpected", incident=incident)]
             ctx.after_commit.clear()
             await self._remember_failure(ctx)
             return

@@ -11,18 +11,18 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def is_storage_unavailable(error: BaseException) -> bool:
+    """The database is locked too long or the disk is full: a passing condition, not a bug."""
+    text = str(error).lower()
+    return isinstance(error, OperationalError) and (
+        "database is locked" in text or "disk is full" in text or "no space left" in text
+    )
 
 
 def alembic_config() -> Config:
@@ -34,7 +34,7 @@ def alembic_config() -> Config:
 class Database:
     """One engine and its session factory, for SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, busy_timeout_ms: int = 5000) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite and self.url.database not in (None, "", ":memory:"):
@@ -44,8 +44,17 @@ class Database:
             options.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine = create_async_engine(self.url, **options)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", self._sqlite_pragmas)
+        self.busy_timeout_ms = busy_timeout_ms
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def _sqlite_pragmas(self, dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
