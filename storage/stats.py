@@ -98,7 +98,8 @@ async def _skill_gaps(session: AsyncSession) -> list[tuple[Mission, Counter[str]
     )
     missions = (
         await session.scalars(
-            select(Mission).where(Mission.status == "open", Mission.id.not_in(taken))
+            select(Mission)
+            .where(Mission.status == "open", Mission.id.not_in(taken))
             .order_by(Mission.id)
         )
     ).all()
