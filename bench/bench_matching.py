@@ -1,4 +1,4 @@
-"""Matching speed: rank 10,000 missions; find opted-in volunteers among 100,000 (SQLite, PostgreSQL).
+"""Matching speed: rank 10,000 missions; find opted-in volunteers among 100,000 (both databases).
 
 Run: ``python -m bench.bench_matching`` from the repository root (``./dev bench`` runs them all).
 Targets: ranking under 10 ms and the alert query under 200 ms, at the median.
@@ -21,6 +21,7 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
+from bench.table import print_table
 from commands.matching import rank
 from commands.skills import Taxonomy
 from storage import volunteers as volunteer_store
@@ -70,9 +71,16 @@ async def fill_volunteers(database: Database, count: int, tags: list[str]) -> No
     async with database.session() as session:
         for start in range(0, count, batch):
             people = [
-                {"id": start + i + 1, "language": "fr", "trust": "newcomer",
-                 "skills_text": "", "alerts": rng.random() < 0.3, "findable": False,
-                 "created_at": long_ago, "last_active_at": long_ago}
+                {
+                    "id": start + i + 1,
+                    "language": "fr",
+                    "trust": "newcomer",
+                    "skills_text": "",
+                    "alerts": rng.random() < 0.3,
+                    "findable": False,
+                    "created_at": long_ago,
+                    "last_active_at": long_ago,
+                }
                 for i in range(min(batch, count - start))
             ]
             await session.execute(insert(Volunteer), people)
@@ -138,8 +146,13 @@ async def run(volunteers: int, repeats: int) -> list[tuple[str, str, str]]:
         sqlite = Database(f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}")
         elapsed, found = await bench_alert_query(sqlite, volunteers, repeats)
         await sqlite.dispose()
-    rows.append((f"alert query, {volunteers:,} volunteers, SQLite ({found:,} found)",
-                 f"{elapsed:.1f} ms", "< 200 ms"))
+    rows.append(
+        (
+            f"alert query, {volunteers:,} volunteers, SQLite ({found:,} found)",
+            f"{elapsed:.1f} ms",
+            "< 200 ms",
+        )
+    )
     created = await postgres_database()
     if created is None:
         rows.append(("alert query, PostgreSQL", "skipped: no server", "< 200 ms"))
@@ -151,8 +164,13 @@ async def run(volunteers: int, repeats: int) -> list[tuple[str, str, str]]:
             await postgres.dispose()
         finally:
             await drop_postgres(name)
-        rows.append((f"alert query, {volunteers:,} volunteers, PostgreSQL ({found:,} found)",
-                     f"{elapsed:.1f} ms", "< 200 ms"))
+        rows.append(
+            (
+                f"alert query, {volunteers:,} volunteers, PostgreSQL ({found:,} found)",
+                f"{elapsed:.1f} ms",
+                "< 200 ms",
+            )
+        )
     return rows
 
 
@@ -162,10 +180,7 @@ def main() -> None:
     parser.add_argument("-n", "--repeats", type=int, default=30)
     args = parser.parse_args()
     rows = asyncio.run(run(args.volunteers, args.repeats))
-    width = max(len(row[0]) for row in rows)
-    print(f"{'matching':<{width}}  {'measured':>12}  target")
-    for label, value, target in rows:
-        print(f"{label:<{width}}  {value:>12}  {target}")
+    print_table("matching", ("", "measured", "target"), rows)
 
 
 if __name__ == "__main__":

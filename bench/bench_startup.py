@@ -20,6 +20,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.bench_matching import fill_volunteers
+from bench.table import print_table
 from commands.catalogue import import_catalogue
 from commands.skills import Taxonomy
 from storage.database import Database
@@ -130,10 +131,7 @@ def main() -> None:
     parser.add_argument("-n", "--repeats", type=int, default=3)
     args = parser.parse_args()
     rows = asyncio.run(run(args.volunteers, args.repeats))
-    width = max(len(row[0]) for row in rows)
-    print(f"{'start-up':<{width}}  {'measured':>10}  baseline")
-    for label, value, baseline in rows:
-        print(f"{label:<{width}}  {value:>10}  {baseline}")
+    print_table("start-up", ("", "measured", "baseline"), rows)
 
 
 if __name__ == "__main__":

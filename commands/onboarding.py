@@ -164,22 +164,14 @@ async def bilan(ctx: Context, number: MissionNumber, state: str) -> None:
     if choice == "going":
         ctx.reply(ctx.t("checkin.going", line=line))
         return
+    if choice == "stop":  # the exit question follows in the thread (commands/reminders.py)
+        engagement.status = EngagementStatus.DROPPED.value
+        engagement.ended_at = ctx.now()
     staff_t = Translator(ctx.services.settings.language)
-    if choice == "help":
-        notice = staff_t(
-            "checkin.staff_help",
-            person=user_text(ctx.sender),
-            line=mission_line(engagement.mission, staff_t),
-        )
-        ctx.after_commit.append(lambda: ctx.services.hub.notify_staff(notice))
-        ctx.reply(ctx.t("checkin.help", line=line))
-        return
-    engagement.status = EngagementStatus.DROPPED.value
-    engagement.ended_at = ctx.now()
     notice = staff_t(
-        "checkin.staff_stop",
+        f"checkin.staff_{choice}",
         person=user_text(ctx.sender),
         line=mission_line(engagement.mission, staff_t),
     )
     ctx.after_commit.append(lambda: ctx.services.hub.notify_staff(notice))
-    ctx.reply(ctx.t("checkin.stopped", line=line))
+    ctx.reply(ctx.t(f"checkin.{choice}", line=line))

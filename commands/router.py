@@ -95,15 +95,29 @@ class Command:
         hidden: bool = False,
     ) -> Callable[[Callback], Callback]:
         """Declare a subcommand (`!mission ajouter`)."""
+        return declare(self.topic, name, aliases, requires, hidden, self.attach)
 
-        def register(callback: Callback) -> Callback:
-            sub = build_command(name, aliases, callback, self.topic, requires, hidden)
-            sub.parent = self
-            for word in (name, *aliases):
-                self.subcommands[fold(word)] = sub
-            return callback
+    def attach(self, sub: Command) -> None:
+        sub.parent = self
+        for word in (sub.name, *sub.aliases):
+            self.subcommands[fold(word)] = sub
 
-        return register
+
+def declare(
+    topic: str,
+    name: str,
+    aliases: Sequence[str],
+    requires: Sequence[Requirement],
+    hidden: bool,
+    add: Callable[[Command], None],
+) -> Callable[[Callback], Callback]:
+    """The decorator behind `Router.command` and `Command.command`."""
+
+    def register(callback: Callback) -> Callback:
+        add(build_command(name, aliases, callback, topic, requires, hidden))
+        return callback
+
+    return register
 
 
 def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
@@ -190,11 +204,8 @@ class Router:
         requires: Sequence[Requirement] = (),
         hidden: bool = False,
     ) -> Callable[[Callback], Callback]:
-        def register(callback: Callback) -> Callback:
-            self.add(build_command(name, aliases, callback, self.topic, requires, hidden))
-            return callback
-
-        return register
+        """Declare a command: `@router.command("participer", aliases=("join",))`."""
+        return declare(self.topic, name, aliases, requires, hidden, self.add)
 
     def group(
         self,

@@ -49,31 +49,24 @@ def _in_a_thread(coroutine: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coroutine).result()
 
 
-async def _create_database(name: str) -> str:
+async def _as_admin(statement: str) -> None:
     import asyncpg
 
     admin = make_url(POSTGRES_URL).set(drivername="postgresql")
     connection = await asyncpg.connect(admin.render_as_string(hide_password=False))
     try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
+        await connection.execute(statement)
     finally:
         await connection.close()
+
+
+async def _create_database(name: str) -> str:
+    await _as_admin(f'CREATE DATABASE "{name}"')
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     database = Database(url)
     await database.upgrade()
     await database.dispose()
     return url
-
-
-async def _drop_database(name: str) -> None:
-    import asyncpg
-
-    admin = make_url(POSTGRES_URL).set(drivername="postgresql")
-    connection = await asyncpg.connect(admin.render_as_string(hide_password=False))
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +80,7 @@ def postgres_database() -> Iterator[str]:
     try:
         yield url
     finally:
-        _in_a_thread(_drop_database(name))
+        _in_a_thread(_as_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _empty_postgres(url: str) -> Database:

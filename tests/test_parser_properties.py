@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from commands.fields import FieldProblem, parse_fields
 from commands.skills import Taxonomy
 from commands.text import next_token, user_text
+from storage.missions import MISSION_FIELDS
 from tests.conversation import Chat
 
 COMMAND_WORDS = st.sampled_from(
@@ -67,19 +68,7 @@ def test_fields_parse_or_name_the_problem(text: str) -> None:
     except FieldProblem as problem:
         assert problem.key.startswith("fields.")
     else:
-        assert set(parsed.values) <= {
-            "title",
-            "summary",
-            "description",
-            "skills",
-            "entry_door",
-            "sensitivity",
-            "commitment",
-            "effort",
-            "coordinators",
-            "status",
-            "ref",
-        }
+        assert set(parsed.values) <= set(MISSION_FIELDS)
 
 
 @given(text=TEXT)
