@@ -147,6 +147,10 @@ async def cmd_appeal(config: Config, args: argparse.Namespace) -> int:
 
     if args.appeal_command == "render":
         return await render_appeal(config, args.channel, args.lang or config.language)
+    if args.to == "forum":  # the forum connector publishes on its own, without polling
+        from bot.connectors.discourse.publish import publish_from_command_line
+
+        return await publish_from_command_line(config, args.lang or config.language)
     return await publish_appeal(config, args.to, args.lang or config.language)
 
 

@@ -103,17 +103,25 @@ async def appel(ctx: Context, action: str | None = None, channel: str | None = N
         raise Refused("appeal.not_connected", channel=echo(channel or ""))
     text = chat_text(draft, ctx.t, ctx.now(), forum=platform == "discourse")
     places = await publisher.publish_appeal(text)
+    await record_appeal(ctx.session, platform, places, draft, ctx.sender)
+    ctx.reply(ctx.t("appeal.published", count=len(places), channel=channel))
+
+
+async def record_appeal(
+    session: AsyncSession, platform: str, places: list[str], draft: AppealDraft, actor: str
+) -> None:
+    """Remember where a call was published (its replies are followed there) and who did it."""
+    channel = "forum" if platform == "discourse" else "matrix"
     for place in places:
-        ctx.session.add(
+        session.add(
             Appeal(
-                channel="forum" if platform == "discourse" else "matrix",
+                channel=channel,
                 place=place,
-                language=ctx.language,
+                language=draft.language,
                 mission_ids=[str(m.id) for m in draft.missions],
             )
         )
-    await audit.record(ctx.session, ctx.sender, "appeal.publish", channel, {"places": places})
-    ctx.reply(ctx.t("appeal.published", count=len(places), channel=channel))
+    await audit.record(session, actor, "appeal.publish", channel, {"places": places})
 
 
 def ambassador_code() -> str:

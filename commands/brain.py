@@ -54,7 +54,7 @@ class Brain:
         ctx = Context(message=message, services=self.services, router=self.router)
         ctx.language = self.services.settings.language
         if not text.startswith(PREFIX) or text == PREFIX:
-            if message.answer_free_text and text:
+            if message.answer_free_text and text and not self._is_staff(message):
                 ctx.message = IncomingMessage(**{**message.__dict__, "text": text})
                 await self._free_text(ctx)
                 return ctx.replies
@@ -83,6 +83,10 @@ class Brain:
                 engagement.status = "active"
                 engagement.active_at = engagement.first_response_at
             return True
+
+    def _is_staff(self, message: IncomingMessage) -> bool:
+        """Staff chatting in a call's topic are not volunteers to match."""
+        return message.staff_by_platform or message.sender in self.services.settings.staff
 
     async def mark_delivered(self, platform: str, event_id: str) -> None:
         async with self.database.session() as session:

@@ -79,9 +79,12 @@ def without_quotes(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))
 
 
+_FIELD_LINE = re.compile(r"^\s*[\w' ]{2,30}\s*:")
+
+
 def find_commands(text: str) -> list[str]:
     """The commands in a longer post: each line starting with `!` (quotes excluded), with the
-    lines that follow it up to a blank line or the next command."""
+    `clé: valeur` lines that follow it; any other line ends the command."""
     found: list[list[str]] = []
     current: list[str] | None = None
     for line in without_quotes(text).splitlines():
@@ -89,8 +92,8 @@ def find_commands(text: str) -> list[str]:
         if stripped.startswith("!") and len(stripped) > 1:
             current = [stripped]
             found.append(current)
-        elif not stripped:
-            current = None
-        elif current is not None:
+        elif current is not None and _FIELD_LINE.match(line):
             current.append(line)
+        else:
+            current = None
     return ["\n".join(lines) for lines in found]

@@ -110,3 +110,20 @@ async def test_a_flood_is_slowed_down(chat: Chat) -> None:
     assert sum("Doucement" in a for a in answers) == 1
     assert answers[4:] == [""] * 6
     assert len(chat.platform.threads) == 1
+
+
+def test_commands_inside_a_longer_forum_post() -> None:
+    from commands.text import find_commands
+
+    post = (
+        "Bonjour à toutes et tous, je découvre la MLA.\n"
+        "!participer 2\n"
+        "merci d'avance !\n"
+        "[quote=\"bob, post:1, topic:12\"]\n!confiance @bob trusted\n[/quote]\n"
+        "> !oublier confirmer\n"
+        "!mission ajouter\ntitre: Relire la charte\ncompétences: relecture\n"
+    )
+    assert find_commands(post) == [
+        "!participer 2",
+        "!mission ajouter\ntitre: Relire la charte\ncompétences: relecture",
+    ]

@@ -1,0 +1,17 @@
+"""The CHATONS forum (Discourse): polling, webhooks, replies, onboarding messages, appeals."""
+
+from bot.connectors.discourse.client import ForumClient, ForumError, ForumRefused, ForumUnavailable
+from bot.connectors.discourse.connector import DiscourseConnector, start_discourse
+from bot.connectors.discourse.outbound import ForumOutbound
+from bot.connectors.discourse.watcher import PollReport
+
+__all__ = [
+    "DiscourseConnector",
+    "ForumClient",
+    "ForumError",
+    "ForumOutbound",
+    "ForumRefused",
+    "ForumUnavailable",
+    "PollReport",
+    "start_discourse",
+]
