@@ -5,7 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.app import Tremplin
+from bot.board import add_board_routes
 from bot.config import Secrets
+from bot.connectors.discourse.webhook import add_webhook_route
 
 TREMPLIN_KEY = web.AppKey("tremplin", Tremplin)
 
@@ -19,6 +21,8 @@ def make_app(tremplin: Tremplin, secrets: Secrets) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
     app[TREMPLIN_KEY] = tremplin
     app.router.add_get("/healthz", healthz)
+    add_board_routes(app)
+    add_webhook_route(app, tremplin, secrets)  # POST /webhooks/discourse
     return app
 
 
