@@ -37,7 +37,7 @@ class MatrixConfig(Section):
     backlog_minutes: int = Field(default=60, ge=0)
     max_retries: int = Field(default=5, ge=0, le=50)
     # How long one /sync long-poll waits for news; short in tests, 30 s in production.
-    sync_timeout_seconds: int = Field(default=30, ge=0, le=120)
+    sync_timeout_seconds: int = Field(default=30, ge=1, le=120)
     # The longest pause between two attempts when the homeserver is unreachable.
     backoff_max_seconds: float = Field(default=60.0, gt=0, le=600)
     # How long an encrypted message may stay unreadable before its sender is told.
@@ -63,6 +63,13 @@ class DiscourseConfig(Section):
     poll_seconds: int = Field(default=60, ge=5)
     requests_per_minute: int = Field(default=20, ge=1, le=600)
     auth: Literal["api_key", "user_api_key"] = "api_key"
+    # Forum accounts whose posts are never answered (other bots); the bot itself is always one.
+    ignore_users: list[str] = ["system", "discobot"]
+    # Every request's connect and read timeout; the pause before retrying a 5xx or network
+    # error doubles from retry_base_seconds up to retry_max_seconds (4 tries in all).
+    request_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    retry_base_seconds: float = Field(default=1.0, ge=0, le=60)
+    retry_max_seconds: float = Field(default=30.0, ge=0, le=600)
 
     @model_validator(mode="after")
     def _needed_when_enabled(self) -> DiscourseConfig:
