@@ -1,0 +1,1 @@
+"""Tremplin on a real Synapse: conversations, onboarding rooms, restarts and rate limits."""

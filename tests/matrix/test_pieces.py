@@ -1,0 +1,115 @@
+"""The connector's small pieces, without a homeserver: reading events, writing replies, waiting."""
+
+from __future__ import annotations
+
+from bot.connectors.matrix.incoming import RecentThreads, read_text_event, strip_reply_fallback
+from bot.connectors.matrix.outgoing import (
+    PAGE_LIMIT,
+    guard_room_mentions,
+    notice_content,
+    pages,
+    reply_messages,
+    transaction_id,
+)
+from bot.connectors.matrix.sync import Backoff
+from bot.render import MENTION_GUARD
+
+
+def test_an_edit_is_read_from_its_new_content_never_from_the_star_fallback() -> None:
+    content = {
+        "msgtype": "m.text",
+        "body": "* !missions",
+        "m.new_content": {"msgtype": "m.text", "body": "!missions"},
+        "m.relates_to": {"rel_type": "m.replace", "event_id": "$original"},
+    }
+    event = read_text_event("$edit", content)
+    assert event is not None
+    assert event.text == "!missions"
+    assert event.reply_to == "$original"
+
+
+def test_a_reply_fallback_is_dropped_and_the_thread_root_kept() -> None:
+    content = {
+        "msgtype": "m.text",
+        "body": "> <@bob:example.org> quelles missions ?\n> il y en a ?\n\n!missions css",
+        "m.relates_to": {
+            "rel_type": "m.thread",
+            "event_id": "$root",
+            "is_falling_back": False,
+            "m.in_reply_to": {"event_id": "$question"},
+        },
+    }
+    event = read_text_event("$cmd", content)
+    assert event is not None
+    assert event.text == "!missions css"
+    assert event.thread_root == "$root"
+    assert event.reply_to == "$cmd"
+
+
+def test_notices_and_quotes_that_are_not_fallbacks_are_left_alone() -> None:
+    assert read_text_event("$n", {"msgtype": "m.notice", "body": "!missions"}) is None
+    assert strip_reply_fallback("> une citation\n\n!aide", is_reply=False) == (
+        "> une citation\n\n!aide"
+    )
+
+
+def test_recent_threads_forget_the_oldest() -> None:
+    threads = RecentThreads(capacity=2)
+    threads.remember("$a", "$root")
+    threads.remember("$b", None)
+    threads.remember("$c", "$other")
+    assert threads.root_of("$a") is None
+    assert threads.root_of("$c") == "$other"
+
+
+def test_transaction_ids_are_the_same_after_a_restart_and_differ_per_message() -> None:
+    assert transaction_id("$event", 0) == transaction_id("$event", 0)
+    assert transaction_id("$event", 0) != transaction_id("$event", 1)
+    assert transaction_id("$event", 0) != transaction_id("$other", 0)
+    assert transaction_id("$event", 0).startswith("tremplin-")
+
+
+def test_a_long_reply_is_paged_on_line_boundaries() -> None:
+    lines = [f"#{n} une mission au titre assez long pour remplir la page" for n in range(800)]
+    markdown = "\n".join(lines)
+    result = pages(markdown)
+    assert len(result) > 1
+    assert all(len(page) <= PAGE_LIMIT for page in result)
+    assert "\n".join(result) == markdown
+
+
+def test_every_page_of_every_reply_gets_its_own_transaction_id() -> None:
+    long = "\n".join(["ligne"] * 5000)
+    messages = reply_messages(
+        [long, "court"], event_id="$e", reply_to="$e", sender="@a:x", thread_root=None
+    )
+    ids = [txn for txn, _ in messages]
+    assert len(ids) == len(set(ids)) == 4
+    assert ids[0] == transaction_id("$e", 0)
+
+
+def test_room_mentions_are_defused_but_addresses_stay_intact() -> None:
+    assert guard_room_mentions("@room et @everyone") == (
+        f"@{MENTION_GUARD}room et @{MENTION_GUARD}everyone"
+    )
+    assert guard_room_mentions("écrire à contact@room.org") == "écrire à contact@room.org"
+
+
+def test_a_notice_mentions_only_the_person_answered() -> None:
+    content = notice_content("**Bonjour** @room", mention="@a:x", reply_to="$e")
+    assert content["msgtype"] == "m.notice"
+    assert content["m.mentions"] == {"user_ids": ["@a:x"]}
+    assert "<strong>Bonjour</strong>" in content["formatted_body"]
+    assert "@room" not in content["body"] and "@room" not in content["formatted_body"]
+    assert notice_content("Pour l'équipe")["m.mentions"] == {}
+
+
+def test_backoff_doubles_with_jitter_up_to_its_ceiling_and_resets() -> None:
+    backoff = Backoff(first=1.0, maximum=60.0, rng=lambda: 1.0)
+    delays = [backoff.next_delay() for _ in range(10)]
+    assert delays[:4] == [1.0, 2.0, 4.0, 8.0]
+    assert max(delays) == 60.0
+    low = Backoff(first=1.0, maximum=60.0, rng=lambda: 0.0)
+    assert low.next_delay() == 0.5
+    backoff.reset()
+    assert backoff.next_delay() == 1.0
