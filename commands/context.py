@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.i18n import DEFAULT_LANGUAGE, Translator
+from storage import events
 from storage import volunteers as volunteer_store
+from storage.database import Database
 from storage.enums import Trust
 from storage.models import Volunteer
 from storage.visibility import Surface, Viewer
@@ -58,6 +60,7 @@ class Context:
     replies: list[str] = field(default_factory=list)
     after_commit: list[Callable[[], Any]] = field(default_factory=list)
     router: Router | None = None
+    database: Database = field(init=False)
     privacy_notice_shown: bool = False
 
     @property
@@ -90,6 +93,15 @@ class Context:
     def reply(self, text: str) -> None:
         """Add a Markdown reply; the connector renders and sends it."""
         self.replies.append(text)
+
+    async def replace_replies(self, replies: list[str]) -> None:
+        """After the commit, change what the person will read (and what is stored for it)."""
+        self.replies[:] = replies
+        if self.message.event_id is not None:
+            async with self.database.session() as session:
+                await events.replace_replies(
+                    session, self.message.place.platform, self.message.event_id, replies
+                )
 
     async def ensure_volunteer(self) -> Volunteer:
         """The sender's profile, created on first need (consent is the act of asking)."""

@@ -77,6 +77,7 @@ class SessionAndDedupe:
 
     async def __call__(self, handler: Handler, ctx: Context) -> None:
         message = ctx.message
+        ctx.database = self.database
         try:
             async with self.database.session() as session:
                 ctx.session = session

@@ -60,9 +60,11 @@ async def _joinable_mission(ctx: Context, number: int) -> Mission:
 async def participer(ctx: Context, number: MissionNumber) -> None:
     """!participer N"""
     mission = await _joinable_mission(ctx, number)
+    if ctx.services.hub.for_platform(ctx.message.place.platform) is None:
+        raise Refused("join.no_platform")
     volunteer = await ctx.ensure_volunteer()
     engagement = await engagement_store.find(ctx.session, volunteer.id, mission.id)
-    if engagement is not None and EngagementStatus(engagement.status).is_open:
+    if engagement is not None and engagement.thread_ref and engagement_is_open(engagement):
         ctx.reply(ctx.t("join.already", line=mission_line(mission, ctx.t)))
         return
     if engagement is None:
@@ -72,18 +74,7 @@ async def participer(ctx: Context, number: MissionNumber) -> None:
     engagement.source = volunteer.source
     engagement.ended_at = None
     await ctx.session.flush()
-    await open_thread(ctx, engagement, mission, volunteer)
-    ctx.reply(ctx.t("join.started", line=mission_line(mission, ctx.t)))
-
-
-async def open_thread(
-    ctx: Context, engagement: Engagement, mission: Mission, volunteer: Volunteer
-) -> None:
-    """Ask the sender's platform for a private thread and move the engagement to onboarding."""
     coordinators = tuple(mission.coordinators) or ctx.services.settings.coordinators
-    connector = ctx.services.hub.for_platform(ctx.message.place.platform)
-    if connector is None:
-        raise Refused("join.no_platform")
     request = OnboardingRequest(
         engagement_id=engagement.id,
         mission_id=mission.id,
@@ -92,12 +83,39 @@ async def open_thread(
         coordinators=coordinators,
         welcome=welcome_message(mission, volunteer, ctx),
     )
-    thread = await connector.open_onboarding_thread(request)
-    engagement.status = EngagementStatus.ONBOARDING.value
-    engagement.thread_platform = thread.platform
-    engagement.thread_ref = thread.ref
-    engagement.onboarding_at = ctx.now()
-    engagement.coordinator = coordinators[0] if coordinators else None
+    line = mission_line(mission, ctx.t)
+    ctx.reply(ctx.t("join.started", line=line))
+    ctx.after_commit.append(lambda: open_thread(ctx, request, line))
+
+
+def engagement_is_open(engagement: Engagement) -> bool:
+    return EngagementStatus(engagement.status).is_open
+
+
+async def open_thread(ctx: Context, request: OnboardingRequest, line: str) -> None:
+    """Once the engagement is committed (no database lock held while the platform works):
+    open the private space, then record it and tell the staff. If the platform fails, the
+    engagement stays `interested` and the same `!participer` tries again."""
+    connector = ctx.services.hub.for_platform(ctx.message.place.platform)
+    try:
+        if connector is None:
+            raise RuntimeError("the platform went away")
+        thread = await connector.open_onboarding_thread(request)
+    except Exception:
+        log.exception("could not open the onboarding space of engagement %s", request.engagement_id)
+        await ctx.replace_replies([ctx.t("join.thread_failed", line=line, id=request.mission_id)])
+        return
+    coordinators = request.coordinators
+    async with ctx.database.session() as session:
+        engagement = await session.get(Engagement, request.engagement_id)
+        if engagement is None:  # erased meanwhile
+            return
+        engagement.status = EngagementStatus.ONBOARDING.value
+        engagement.thread_platform = thread.platform
+        engagement.thread_ref = thread.ref
+        engagement.onboarding_at = ctx.now()
+        engagement.coordinator = coordinators[0] if coordinators else None
+        mission = engagement.mission
     staff_t = Translator(ctx.services.settings.language)
     notice = staff_t(
         "staff.new_engagement",
@@ -105,14 +123,10 @@ async def open_thread(
         line=mission_line(mission, staff_t),
         thread=user_text(thread.label or thread.ref),
     )
-
-    async def tell_staff() -> None:
-        try:
-            await ctx.services.hub.notify_staff(notice)
-        except Exception:
-            log.exception("staff notice failed")
-
-    ctx.after_commit.append(tell_staff)
+    try:
+        await ctx.services.hub.notify_staff(notice)
+    except Exception:
+        log.exception("staff notice failed")
 
 
 @router.command("mesmissions", aliases=("mine", "mes-missions"))

@@ -18,6 +18,14 @@ async def record(session: AsyncSession, platform: str, event_id: str, replies: l
     session.add(ProcessedEvent(platform=platform, event_id=event_id, replies=replies))
 
 
+async def replace_replies(
+    session: AsyncSession, platform: str, event_id: str, replies: list[str]
+) -> None:
+    entry = await session.get(ProcessedEvent, (platform, event_id))
+    if entry is not None and not entry.delivered:
+        entry.replies = replies
+
+
 async def mark_delivered(session: AsyncSession, platform: str, event_id: str) -> None:
     entry = await session.get(ProcessedEvent, (platform, event_id))
     if entry is not None:

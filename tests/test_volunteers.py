@@ -202,3 +202,20 @@ async def test_completing_thanks_the_volunteer_and_shows_the_next_step(chat: Cha
     assert "Envie d'aller plus loin ?" in text
     further = text.split("Envie d'aller plus loin ?")[1]
     assert "#9 Rendre le site accessible" in further and "porte d'entrée" not in further
+
+
+async def test_a_platform_failure_keeps_the_sign_up_and_the_retry_resumes(chat: Chat) -> None:
+    failing = chat.platform.open_onboarding_thread
+
+    async def unreachable(request: object) -> object:
+        raise ConnectionError("homeserver unreachable")
+
+    chat.platform.open_onboarding_thread = unreachable  # type: ignore[method-assign]
+    answer = await chat.say("alice", "!participer 2")
+    assert "je n'ai pas réussi à ouvrir l'espace d'accueil" in answer
+    assert "!participer 2" in answer
+    assert "intéressé·e" in await chat.say("alice", "!mesmissions")
+    chat.platform.open_onboarding_thread = failing  # type: ignore[method-assign]
+    assert "C'est parti" in await chat.say("alice", "!participer 2")
+    assert len(chat.platform.threads) == 1
+    assert "accueil en cours" in await chat.say("alice", "!mesmissions")
