@@ -30,6 +30,7 @@ from bot.connectors.matrix.incoming import RecentThreads, read_text_event
 from bot.connectors.matrix.ledger import Ledger, QueuedMessage, ReplyPlace
 from bot.connectors.matrix.outgoing import (
     fresh_transaction_id,
+    image_content,
     notice_content,
     reply_messages,
     send_message,
@@ -42,7 +43,7 @@ from bot.health import Health
 from commands.brain import Brain
 from commands.context import IncomingMessage, Place
 from commands.i18n import Translator
-from commands.ports import OnboardingRequest, ThreadRef
+from commands.ports import AppealText, OnboardingRequest, ThreadRef
 
 log = logging.getLogger(__name__)
 
@@ -349,6 +350,25 @@ class MatrixConnector:
 
     async def post_in_thread(self, thread_ref: str, text: str) -> bool:
         return await self._post(thread_ref, text)
+
+    async def publish_appeal(self, appeal: AppealText) -> list[str]:
+        """The call for volunteers in every configured room, public ones included."""
+        rooms = sorted(self.rooms.configured | self.rooms.public_rooms)
+        markdown = f"**{appeal.title}**\n\n{appeal.body}"
+        return [room_id for room_id in rooms if await self._post(room_id, markdown)]
+
+    async def send_staff_image(self, png: bytes, filename: str, caption: str) -> bool:
+        """A chart in the staff room: uploaded (encrypted when the room is), then an m.image."""
+        client = self.client
+        room_id = self.rooms.staff_room
+        if client is None or room_id is None or room_id not in client.rooms:
+            return False
+        content = await image_content(client, room_id, png, filename, caption)
+        if content is None:
+            return False
+        return await send_message(
+            client, room_id, content, fresh_transaction_id(), self.send_time_limit
+        )
 
     async def _post(self, room_id: str, markdown: str, txn_id: str | None = None) -> bool:
         """Send now if the sync already showed the room, else queue it until it does."""

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import logging
 import re
 import uuid
 from typing import Any
 
-from nio import AsyncClient, RoomSendResponse
+from nio import AsyncClient, RoomSendResponse, UploadResponse
 
 from bot.render import MENTION_GUARD, to_html, to_plain
 
@@ -121,3 +122,31 @@ async def send_message(
         log.warning("could not send %s to %s: %s", txn_id, room_id, response)
         return False
     return True
+
+
+async def image_content(
+    client: AsyncClient, room_id: str, png: bytes, filename: str, caption: str
+) -> dict[str, Any] | None:
+    """Upload a PNG and describe it as an m.image; in an encrypted room the file is encrypted."""
+    encrypted = bool(client.rooms[room_id].encrypted)
+    try:
+        response, keys = await client.upload(
+            io.BytesIO(png),
+            content_type="image/png",
+            filename=filename,
+            encrypt=encrypted,
+            filesize=len(png),
+        )
+    except Exception as error:
+        log.warning("could not upload %s: %s", filename, error)
+        return None
+    if not isinstance(response, UploadResponse):
+        log.warning("could not upload %s: %s", filename, response)
+        return None
+    info = {"mimetype": "image/png", "size": len(png)}
+    content: dict[str, Any] = {"msgtype": "m.image", "body": caption or filename, "info": info}
+    if encrypted and keys:
+        content["file"] = {**keys, "url": response.content_uri, "mimetype": "image/png"}
+    else:
+        content["url"] = response.content_uri
+    return content
