@@ -151,6 +151,10 @@ async def cmd_appeal(config: Config, args: argparse.Namespace) -> int:
         from bot.connectors.discourse.publish import publish_from_command_line
 
         return await publish_from_command_line(config, args.lang or config.language)
+    if args.to == "mastodon":
+        from bot.mastodon import publish_on_mastodon
+
+        return await publish_on_mastodon(config, args.lang or config.language)
     return await publish_appeal(config, args.to, args.lang or config.language)
 
 

@@ -39,12 +39,40 @@ async def render_appeal(config: Config, channel_name: str, language: str) -> int
 
 
 async def publish_appeal(config: Config, target: str, language: str) -> int:
-    print(
-        f"tremplin: publishing to {target} from the command line is not available yet; "
-        f"use !appel publier {target} in the chat.",
-        file=sys.stderr,
+    """`tremplin appeal publish --to matrix`: sign in, post in the configured rooms, sign out."""
+    if target != "matrix" or not config.matrix.enabled:
+        print(
+            f"tremplin: cannot publish on {target}: enable it in the configuration "
+            f"({target}.enabled)",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.config import Secrets
+    from bot.connectors.matrix import MatrixConnector
+    from commands.appeals import AppealDraft, chat_text, record_appeal
+
+    tremplin = await start_tremplin(config)
+    connector = MatrixConnector(
+        config.matrix, tremplin.brain, Secrets.from_environment(), tremplin.health
     )
-    return 2
+    try:
+        await connector.start()
+        await connector.wait_until_synced(60)
+        async with tremplin.database.session() as session:
+            draft = AppealDraft(await appeal_missions(session), language)
+        text = chat_text(draft, Translator(language), tremplin.brain.services.clock(), forum=False)
+        places = await connector.publish_appeal(text)
+        async with tremplin.database.session() as session:
+            await record_appeal(session, "matrix", places, draft, "cli")
+    except Exception as error:  # sign-in refused, homeserver down: say so, no traceback
+        print(f"tremplin: could not publish on Matrix ({error})", file=sys.stderr)
+        return 1
+    finally:
+        await connector.stop(grace=5)
+        await tremplin.close()
+    for place in places:
+        print(f"call for volunteers published in Matrix room {place}")
+    return 0 if places else 1
 
 
 async def print_stats(config: Config, language: str, png: str | None) -> int:

@@ -111,7 +111,7 @@ async def record_appeal(
     session: AsyncSession, platform: str, places: list[str], draft: AppealDraft, actor: str
 ) -> None:
     """Remember where a call was published (its replies are followed there) and who did it."""
-    channel = "forum" if platform == "discourse" else "matrix"
+    channel = {"discourse": "forum"}.get(platform, platform)
     for place in places:
         session.add(
             Appeal(

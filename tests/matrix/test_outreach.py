@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.harness.synapse import SynapseServer
 from tests.matrix.conftest import StartBot
-from tests.matrix.people import Person, eventually, visible
+from tests.matrix.people import Person, bot_config, eventually, visible
+from tests.test_cli import ROOT, tremplin
 
 pytestmark = pytest.mark.synapse
 People = Callable[[str], Awaitable[Person]]
@@ -63,3 +67,33 @@ async def test_staff_publish_the_call_and_receive_the_chart(
     assert chart["content"]["info"]["mimetype"] == "image/png"
     assert chart["content"]["url"].startswith("mxc://")
     assert chart["content"]["body"] == "Parcours des bénévoles par canal"
+
+
+async def test_the_call_is_published_from_the_command_line(
+    synapse: SynapseServer, people: People, tmp_path: Path
+) -> None:
+    admin = await people("admin")
+    bot_user = await synapse.new_user("tremplin")
+    lobby = await admin.open_room(bot_user.user_id, name="Bénévoles MLA")
+    matrix = bot_config(synapse, bot_user, tmp_path / "store", rooms=[lobby])
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "database_url": f"sqlite+aiosqlite:///{tmp_path / 'tremplin.db'}",
+                "catalog": str(ROOT / "examples" / "missions.yaml"),
+                "matrix": matrix.model_dump(),
+                "web": {"enabled": False},
+            }
+        ),
+        "utf-8",
+    )
+    env = {"TREMPLIN_MATRIX_ACCESS_TOKEN": bot_user.access_token}
+    result = await asyncio.to_thread(
+        tremplin, "appeal", "publish", "--to", "matrix", config=config, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"published in Matrix room {lobby}" in result.stdout
+    events = await admin.timeline(lobby)
+    assert any("renforce son équipe bénévole" in e["content"].get("body", "") for e in events)
+    assert bot_user.access_token not in result.stdout + result.stderr
