@@ -188,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("nio").setLevel(logging.WARNING)  # its INFO is one line per event
     try:
         config = load_config(config_path(args.config))
     except ConfigError as error:
