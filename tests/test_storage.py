@@ -118,3 +118,35 @@ def test_visibility_rule(
     if visible and not (is_staff and surface is Surface.CHAT):
         assert status is MissionStatus.OPEN
     assert set(allowed_sensitivities(viewer, surface)) <= {s.value for s in Sensitivity}
+
+
+async def test_upgrading_an_older_database_keeps_its_data(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.database import alembic_config
+
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+
+    def to_first_revision(connection: object) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+
+    async with database.engine.begin() as connection:
+        await connection.run_sync(to_first_revision)
+        await connection.execute(
+            text(
+                "INSERT INTO missions (title, summary, description, skills, entry_door,"
+                " sensitivity, commitment, effort, coordinators, status, created_at, updated_at)"
+                " VALUES ('Traduire le site', '', '', '[\"traduction\"]', 1, 'public', 'one-off',"
+                " '', '[]', 'open', '2026-01-01', '2026-01-01')"
+            )
+        )
+    await database.upgrade()
+    async with database.session() as session:
+        [mission] = await mission_store.all_missions(session)
+        assert mission.title == "Traduire le site" and mission.skills == ["traduction"]
+        version = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    assert version == "0002"
+    await database.dispose()
