@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from commands.context import Context
 from commands.i18n import normalise_language
@@ -17,6 +18,7 @@ from storage.database import Database, is_storage_unavailable
 
 log = logging.getLogger(__name__)
 
+ACTIVITY_GRANULARITY = timedelta(minutes=10)  # retention counts in months: no need for more
 Handler = Callable[[Context], Awaitable[None]]
 Middleware = Callable[[Handler, Context], Awaitable[None]]
 
@@ -130,7 +132,9 @@ async def identify(handler: Handler, ctx: Context) -> None:
     ctx.volunteer = volunteer
     if volunteer is not None:
         ctx.language = normalise_language(volunteer.language)
-        volunteer.last_active_at = ctx.now()
+        now = ctx.now()
+        if now - volunteer.last_active_at > ACTIVITY_GRANULARITY:  # a write only now and then
+            volunteer.last_active_at = now
     elif ctx.message.language_hint:
         ctx.language = normalise_language(ctx.message.language_hint)
     await handler(ctx)

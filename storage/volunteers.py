@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from storage.models import Identity, Volunteer, VolunteerSkill, utcnow
 
@@ -19,8 +20,14 @@ def platform_of(address: str) -> str:
 
 
 async def by_address(session: AsyncSession, address: str) -> Volunteer | None:
-    query = select(Volunteer).join(Identity).where(Identity.address == address)
-    return await session.scalar(query)
+    """The volunteer behind an identity, with identities and skills, in one query."""
+    owner = select(Identity.volunteer_id).where(Identity.address == address).scalar_subquery()
+    query = (
+        select(Volunteer)
+        .where(Volunteer.id == owner)
+        .options(joinedload(Volunteer.identities), joinedload(Volunteer.skill_rows))
+    )
+    return (await session.scalars(query)).unique().one_or_none()
 
 
 async def by_id(session: AsyncSession, volunteer_id: int) -> Volunteer | None:

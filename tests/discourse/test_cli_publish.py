@@ -82,5 +82,5 @@ async def test_publishing_needs_the_forum_settings(
     assert (missing_key, other) == (2, 2)
     errors = capsys.readouterr().err
     assert "set TREMPLIN_DISCOURSE_API_KEY" in errors
-    assert "not available" in errors
+    assert "cannot publish on Mastodon: set mastodon.url" in errors
     assert forum.topics == []
