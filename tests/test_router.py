@@ -119,7 +119,7 @@ def test_commands_inside_a_longer_forum_post() -> None:
         "Bonjour à toutes et tous, je découvre la MLA.\n"
         "!participer 2\n"
         "merci d'avance !\n"
-        "[quote=\"bob, post:1, topic:12\"]\n!confiance @bob trusted\n[/quote]\n"
+        '[quote="bob, post:1, topic:12"]\n!confiance @bob trusted\n[/quote]\n'
         "> !oublier confirmer\n"
         "!mission ajouter\ntitre: Relire la charte\ncompétences: relecture\n"
     )
