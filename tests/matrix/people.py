@@ -108,6 +108,17 @@ class Person:
         return (await self.synapse.room_members(self.user, room_id)).get(user_id)
 
 
+async def room_with_bot(person: Person, bot: str, *others: str) -> str:
+    """A room `person` opens with the bot (and `others`), once the bot has joined."""
+    room = await person.open_room(bot, *others)
+
+    async def bot_joined() -> bool:
+        return await person.membership_of(room, bot) == "join"
+
+    await eventually(bot_joined)
+    return room
+
+
 @dataclass
 class RunningBot:
     """Tremplin's Matrix connector on its own SQLite database and crypto store."""

@@ -8,7 +8,7 @@ import pytest
 
 from tests.harness.synapse import SynapseServer
 from tests.matrix.conftest import StartBot
-from tests.matrix.people import Person, eventually, reply_target, visible
+from tests.matrix.people import Person, eventually, reply_target, room_with_bot, visible
 
 pytestmark = pytest.mark.synapse
 
@@ -42,8 +42,7 @@ async def test_missions_are_answered_with_a_notice_replying_to_the_asker(
 ) -> None:
     bot = await start_bot(synapse)
     alice, bob = await people("alice"), await people("bob")
-    room = await alice.open_room(bot.id, bob.id)
-    await eventually(lambda: joined(alice, room, bot.id))
+    room = await room_with_bot(alice, bot.id, bob.id)
 
     command = await alice.say(room, "!missions")
 
@@ -63,8 +62,7 @@ async def test_a_command_in_a_thread_is_answered_in_the_thread(
 ) -> None:
     bot = await start_bot(synapse)
     alice, bob = await people("alice"), await people("bob")
-    room = await alice.open_room(bot.id, bob.id)
-    await eventually(lambda: joined(alice, room, bot.id))
+    room = await room_with_bot(alice, bot.id, bob.id)
     root = await alice.say(room, "Qui peut m'aider à trouver une mission ?")
 
     command = await alice.say(room, "!mission 2", thread=root)
@@ -138,8 +136,7 @@ async def test_an_edited_command_is_answered_as_its_new_text(
 ) -> None:
     bot = await start_bot(synapse)
     alice, bob = await people("alice"), await people("bob")
-    room = await alice.open_room(bot.id, bob.id)
-    await eventually(lambda: joined(alice, room, bot.id))
+    room = await room_with_bot(alice, bot.id, bob.id)
     typo = await alice.say(room, "!missoins")
     await alice.replies_from(bot.id, room, typo)
 
@@ -155,8 +152,7 @@ async def test_at_room_in_someones_words_never_notifies_the_room(
 ) -> None:
     bot = await start_bot(synapse)
     alice, bob = await people("alice"), await people("bob")
-    room = await alice.open_room(bot.id, bob.id)
-    await eventually(lambda: joined(alice, room, bot.id))
+    room = await room_with_bot(alice, bot.id, bob.id)
 
     command = await alice.say(room, "!missions @room")
 
@@ -199,8 +195,7 @@ async def test_an_unreadable_encrypted_message_gets_one_note(
 ) -> None:
     bot = await start_bot(synapse)
     alice, bob = await people("alice"), await people("bob")
-    room = await alice.open_room(bot.id, bob.id)
-    await eventually(lambda: joined(alice, room, bot.id))
+    room = await room_with_bot(alice, bot.id, bob.id)
 
     garbled = await synapse.send_event(
         alice.user,

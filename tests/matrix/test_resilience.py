@@ -11,7 +11,7 @@ import pytest
 
 from tests.harness.synapse import SynapseServer
 from tests.matrix.conftest import StartBot
-from tests.matrix.people import Person, eventually, reply_target
+from tests.matrix.people import Person, eventually, reply_target, room_with_bot
 
 pytestmark = pytest.mark.synapse
 
@@ -34,16 +34,6 @@ async def all_answered(
         return counts if all(counts[c] >= 1 for c in commands) else None
 
     return await eventually(probe, within, every=0.25)
-
-
-async def room_with_bot(person: Person, bot: str, *others: str) -> str:
-    room = await person.open_room(bot, *others)
-
-    async def bot_joined() -> bool:
-        return await person.membership_of(room, bot) == "join"
-
-    await eventually(bot_joined)
-    return room
 
 
 async def test_a_restarted_bot_does_not_answer_again(
