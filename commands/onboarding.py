@@ -9,7 +9,7 @@ from commands.converters import MissionNumber
 from commands.errors import BadArgument, NotFound, Refused
 from commands.i18n import Translator
 from commands.ports import OnboardingRequest
-from commands.render import mission_card, mission_line, skill_list
+from commands.render import mission_card, mission_line, mission_ref, skill_list
 from commands.router import Router
 from commands.text import echo, fold, user_text
 from storage import engagements as engagement_store
@@ -31,7 +31,7 @@ def welcome_message(mission: Mission, volunteer: Volunteer, ctx: Context) -> str
         [
             t("welcome.title", title=user_text(mission.title)),
             "",
-            mission_card(mission, t, taxonomy),
+            mission_card(mission, t, taxonomy, join_hint=False),
             "",
             t("welcome.skills", skills=skills),
             "",
@@ -52,7 +52,7 @@ async def _joinable_mission(ctx: Context, number: int) -> Mission:
             raise Refused("join.refused_trust", id=number)
         raise NotFound("error.no_such_mission", id=number)
     if mission.status != "open":
-        raise Refused(f"join.refused_{mission.status}", line=mission_line(mission, ctx.t))
+        raise Refused(f"join.refused_{mission.status}", line=mission_ref(mission))
     return mission
 
 
@@ -65,7 +65,7 @@ async def participer(ctx: Context, number: MissionNumber) -> None:
     volunteer = await ctx.ensure_volunteer()
     engagement = await engagement_store.find(ctx.session, volunteer.id, mission.id)
     if engagement is not None and engagement.thread_ref and engagement_is_open(engagement):
-        ctx.reply(ctx.t("join.already", line=mission_line(mission, ctx.t)))
+        ctx.reply(ctx.t("join.already", line=mission_ref(mission)))
         return
     if engagement is None:
         engagement = Engagement(volunteer_id=volunteer.id, mission_id=mission.id)
@@ -83,7 +83,7 @@ async def participer(ctx: Context, number: MissionNumber) -> None:
         coordinators=coordinators,
         welcome=welcome_message(mission, volunteer, ctx),
     )
-    line = mission_line(mission, ctx.t)
+    line = mission_ref(mission)
     ctx.reply(ctx.t("join.started", line=line))
     ctx.after_commit.append(lambda: open_thread(ctx, request, line))
 
@@ -120,7 +120,7 @@ async def open_thread(ctx: Context, request: OnboardingRequest, line: str) -> No
     notice = staff_t(
         "staff.new_engagement",
         person=user_text(ctx.sender),
-        line=mission_line(mission, staff_t),
+        line=mission_ref(mission),
         thread=user_text(thread.label or thread.ref),
     )
     try:
@@ -174,7 +174,7 @@ async def bilan(ctx: Context, number: MissionNumber, state: str) -> None:
     )
     if engagement is None or not EngagementStatus(engagement.status).is_open:
         raise NotFound("checkin.no_engagement", id=number)
-    line = mission_line(engagement.mission, ctx.t)
+    line = mission_ref(engagement.mission)
     if choice == "going":
         ctx.reply(ctx.t("checkin.going", line=line))
         return
@@ -185,7 +185,7 @@ async def bilan(ctx: Context, number: MissionNumber, state: str) -> None:
     notice = staff_t(
         f"checkin.staff_{choice}",
         person=user_text(ctx.sender),
-        line=mission_line(engagement.mission, staff_t),
+        line=mission_ref(engagement.mission),
     )
     ctx.after_commit.append(lambda: ctx.services.hub.notify_staff(notice))
     ctx.reply(ctx.t(f"checkin.{choice}", line=line))

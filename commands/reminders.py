@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.i18n import Translator
 from commands.privacy import erase_volunteer_data
-from commands.render import mission_line
+from commands.render import mission_line, mission_ref
 from commands.services import Services
 from commands.text import user_text
 from storage import reminders as reminder_store
@@ -88,7 +88,7 @@ class FollowUps:
         if engagement.status != "onboarding" or engagement.first_response_at or opened is None:
             return []
         t = self.staff_t
-        line = mission_line(engagement.mission, t)
+        line = mission_ref(engagement.mission)
         person = _address(volunteer)
         found = []
         if self.now >= opened + timedelta(hours=hours):
@@ -137,7 +137,7 @@ class FollowUps:
         found = []
         for kind, delay in CHECK_INS.items():
             if self.now >= started + delay:
-                text = t("reminder.checkin", line=mission_line(mission, t), id=mission.id)
+                text = t("reminder.checkin", line=mission_ref(mission), id=mission.id)
                 found.append(
                     Due(
                         kind,
@@ -149,7 +149,7 @@ class FollowUps:
                 )
         periods = int((self.now - started) / RENEWAL_PERIOD)
         if mission.commitment == "recurring" and periods >= 1:
-            text = t("reminder.renewal", line=mission_line(mission, t), id=mission.id)
+            text = t("reminder.renewal", line=mission_ref(mission), id=mission.id)
             found.append(
                 Due(
                     "renewal",
@@ -166,7 +166,7 @@ class FollowUps:
         if engagement.status != "dropped" or engagement.ended_at is None or volunteer is None:
             return []
         t = Translator(volunteer.language)
-        text = t("reminder.exit", line=mission_line(engagement.mission, t))
+        text = t("reminder.exit", line=mission_ref(engagement.mission))
         send = (
             self._in_thread(engagement, text)
             if engagement.thread_ref

@@ -34,7 +34,12 @@ def skill_list(tags: list[str] | tuple[str, ...], taxonomy: Taxonomy, language: 
 
 
 def mission_card(
-    mission: Mission, t: Translator, taxonomy: Taxonomy, *, for_staff: bool = False
+    mission: Mission,
+    t: Translator,
+    taxonomy: Taxonomy,
+    *,
+    for_staff: bool = False,
+    join_hint: bool = True,
 ) -> str:
     """Everything a volunteer needs to decide, and staff details for staff."""
     lines = [f"**#{mission.id} {user_text(mission.title)}**"]
@@ -59,6 +64,6 @@ def mission_card(
                 coordinators=", ".join(mission.coordinators) or t("mission.default_coordinators"),
             )
         )
-    if mission.status == "open":
+    if join_hint and mission.status == "open":
         lines.append(t("mission.how_to_join", id=mission.id))
     return "\n".join(lines)

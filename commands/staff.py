@@ -51,7 +51,7 @@ async def terminer(
         ctx.t(
             "staff.completed",
             person=user_text(person),
-            line=mission_line(engagement.mission, ctx.t),
+            line=mission_ref(engagement.mission),
         )
     ]
     if engagement.mission.entry_door and volunteer.trust == Trust.NEWCOMER.value:

@@ -40,7 +40,7 @@ async def test_an_engagement_followed_from_welcome_to_erasure(chat: Chat, clock:
     assert await follow_up(chat, clock) == ["escalation engagement:1"]
     assert [n for n in platform.staff if n.startswith("Personne n'a encore accueilli")] == [
         "Personne n'a encore accueilli console:alice sur #5 Mettre à jour les extensions "
-        "WordPress — 2 h / mois après 96 h (espace : thread-1). Quelqu'un de l'équipe peut-il "
+        "WordPress après 96 h (espace : thread-1). Quelqu'un de l'équipe peut-il "
         "prendre le relais ?"
     ]
 

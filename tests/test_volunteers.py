@@ -81,8 +81,7 @@ async def test_joining_opens_one_thread_with_the_coordinators(chat: Chat) -> Non
     assert "lanceurs et lanceuses d'alerte" in welcome
     assert chat.platform.staff == [
         "Nouvelle inscription : console:alice pour #2 Ajouter une police avec @font-face sur le "
-        "site — porte d'entrée · 1 h. Espace d'accueil : Accueil · Ajouter une police avec "
-        "@font-face sur le site"
+        "site. Espace d'accueil : Accueil · Ajouter une police avec @font-face sur le site"
     ]
 
 
