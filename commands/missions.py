@@ -114,7 +114,11 @@ async def edit_mission(ctx: Context, number: MissionNumber, *, fields: str) -> N
         ctx.session, ctx.sender, "mission.edit", f"#{target.id}", {"changed": sorted(changes)}
     )
     ctx.reply(
-        ctx.t("mission.edited", line=mission_line(target, ctx.t), fields=", ".join(sorted(changes)))
+        ctx.t(
+            "mission.edited",
+            line=mission_line(target, ctx.t),
+            fields=", ".join(ctx.t(f"field.{name}") for name in sorted(changes)),
+        )
         + _unknown_skills_note(ctx, unknown)
     )
     if target.status == "open" and not was_open:

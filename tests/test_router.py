@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from commands.context import Context
 from commands.router import Router
-from tests.conversation import Chat, make_brain
+from tests.conversation import Chat, RecordingPlatform, make_brain
 
 
 async def test_command_names_ignore_case_and_accents(chat: Chat) -> None:
@@ -101,15 +101,23 @@ async def test_the_same_event_is_answered_once(chat: Chat) -> None:
 
 
 async def test_a_flood_is_slowed_down(chat: Chat) -> None:
-    strict = Chat(
-        make_brain(chat.brain.database, flood_burst=3, flood_per_second=0.0), chat.platform
+    matrix = RecordingPlatform(platform="matrix")
+    brain = make_brain(
+        chat.brain.database,
+        flood_burst=3,
+        flood_per_second=0.0,
+        staff=frozenset({"@staff:mla.example"}),
     )
-    strict.brain.services.hub.register(chat.platform)
-    answers = [await strict.say("alice", "!participer 1") for _ in range(10)]
+    strict = Chat(brain, matrix)
+    strict.brain.services.hub.register(matrix)
+    answers = [await strict.say("@alice:mla.example", "!participer 1") for _ in range(10)]
     assert sum("C'est parti" in a for a in answers) == 1
     assert sum("Doucement" in a for a in answers) == 1
     assert answers[4:] == [""] * 6
-    assert len(chat.platform.threads) == 1
+    assert len(matrix.threads) == 1
+    # The staff at work and a person at their own terminal are never slowed down.
+    staff = [await strict.say("@staff:mla.example", "!missions") for _ in range(10)]
+    assert all("Missions ouvertes" in answer for answer in staff)
 
 
 def test_commands_inside_a_longer_forum_post() -> None:

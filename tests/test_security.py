@@ -21,7 +21,7 @@ from storage import missions as mission_store
 from storage.enums import MissionStatus, Sensitivity, Trust
 from storage.models import AuditEntry, Mission
 from storage.visibility import ANONYMOUS, Surface, Viewer
-from tests.conversation import Chat, make_brain
+from tests.conversation import Chat, RecordingPlatform, make_brain
 
 ROUTER = build_router()
 STAFF_COMMANDS = sorted(
@@ -103,12 +103,13 @@ async def test_hostile_words_are_echoed_harmlessly(chat: Chat, words: str) -> No
 
 
 async def test_a_flood_opens_one_thread_per_mission(chat: Chat) -> None:
-    flooded = Chat(
-        make_brain(chat.brain.database, flood_burst=8, flood_per_second=0.5), chat.platform
+    matrix = RecordingPlatform(platform="matrix")
+    flooded = Chat(make_brain(chat.brain.database, flood_burst=8, flood_per_second=0.5), matrix)
+    flooded.brain.services.hub.register(matrix)
+    answers = await asyncio.gather(
+        *(flooded.say("@eve:evil.example", "!participer 1") for _ in range(100))
     )
-    flooded.brain.services.hub.register(chat.platform)
-    answers = await asyncio.gather(*(flooded.say("eve", "!participer 1") for _ in range(100)))
-    assert len(chat.platform.threads) == 1
+    assert len(matrix.threads) == 1
     assert sum("Doucement" in answer for answer in answers) == 1
     assert sum(bool(answer) for answer in answers) <= 9
 
