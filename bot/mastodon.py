@@ -10,9 +10,8 @@ import aiohttp
 
 from bot.app import start_tremplin
 from bot.config import Config, Secrets
-from commands.appeals import AppealDraft, appeal_missions, record_appeal
-from commands.channels import CHANNELS, Links, render_for_channel
-from commands.i18n import Translator
+from commands.appeals import record_appeal, render_call
+from commands.channels import CHANNELS
 
 TIMEOUT = aiohttp.ClientTimeout(total=30)
 CLI_ACTOR = "cli"
@@ -59,13 +58,11 @@ async def publish_on_mastodon(config: Config, language: str) -> int:
         return 2
     tremplin = await start_tremplin(config)
     try:
-        settings = tremplin.brain.services.settings
-        links = Links(settings.matrix_room_link, settings.forum_url, settings.board_url)
         async with tremplin.database.session() as session:
-            draft = AppealDraft(await appeal_missions(session), language)
-        text = render_for_channel(
-            CHANNELS["mastodon"], draft.missions, Translator(language), links
-        ).text
+            draft, rendered = await render_call(
+                session, tremplin.brain.services, CHANNELS["mastodon"], language
+            )
+        text = rendered.text
         try:
             status = await post_status(config.mastodon.url, token, text, language)
         except MastodonError as error:

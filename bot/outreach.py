@@ -9,8 +9,8 @@ from pathlib import Path
 
 from bot.app import start_tremplin
 from bot.config import Config
-from commands.appeals import appeal_missions
-from commands.channels import CHANNELS, Links, channel_named, render_for_channel
+from commands.appeals import appeal_missions, render_call
+from commands.channels import CHANNELS, channel_named
 from commands.chart import funnel_png
 from commands.i18n import Translator
 from commands.stats import funnel_text
@@ -25,11 +25,8 @@ async def render_appeal(config: Config, channel_name: str, language: str) -> int
         return 2
     tremplin = await start_tremplin(config)
     try:
-        settings = tremplin.brain.services.settings
-        links = Links(settings.matrix_room_link, settings.forum_url, settings.board_url)
         async with tremplin.database.session() as session:
-            missions = await appeal_missions(session)
-        rendered = render_for_channel(channel, missions, Translator(language), links)
+            _, rendered = await render_call(session, tremplin.brain.services, channel, language)
     finally:
         await tremplin.close()
     if rendered.subject:

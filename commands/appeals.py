@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commands.channels import Channel, Links, Rendered, render_for_channel
 from commands.checks import STAFF, min_trust
 from commands.context import Context
 from commands.errors import BadArgument, Refused
@@ -17,6 +18,7 @@ from commands.i18n import Translator
 from commands.ports import AppealPublisher, AppealText
 from commands.render import mission_line, mission_ref
 from commands.router import Router
+from commands.services import Services
 from commands.text import echo, fold
 from storage import audit
 from storage import missions as mission_store
@@ -161,3 +163,13 @@ async def update_appeals_about(ctx: Context, mission: Mission) -> None:
                 log.exception("could not update the call in %s", place)
 
     ctx.after_commit.append(post_updates)
+
+
+async def render_call(
+    session: AsyncSession, services: Services, channel: Channel, language: str
+) -> tuple[AppealDraft, Rendered]:
+    """The call for an external channel, with the links newcomers follow."""
+    settings = services.settings
+    links = Links(settings.matrix_room_link, settings.forum_url, settings.board_url)
+    draft = AppealDraft(await appeal_missions(session), language)
+    return draft, render_for_channel(channel, draft.missions, Translator(language), links)
