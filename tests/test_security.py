@@ -32,7 +32,11 @@ STAFF_COMMANDS = sorted(
         if is_staff_command(command)
     }
 )
-OUTSIDERS = ["console:mallory", "@mallory:evil.example", "discourse:mallory"]
+OUTSIDERS = [  # (identity, its platform, where it writes)
+    ("console:mallory", "console", Surface.CHAT),
+    ("@mallory:evil.example", "matrix", Surface.CHAT),
+    ("discourse:mallory", "discourse", Surface.PUBLIC),
+]
 
 
 def test_the_staff_commands_are_the_expected_ones() -> None:
@@ -49,10 +53,17 @@ def test_the_staff_commands_are_the_expected_ones() -> None:
     ]
 
 
-@pytest.mark.parametrize("outsider", OUTSIDERS)
-async def test_every_staff_command_is_refused_and_audited(chat: Chat, outsider: str) -> None:
+@pytest.mark.parametrize(("outsider", "network", "surface"), OUTSIDERS)
+async def test_every_staff_command_is_refused_and_audited(
+    chat: Chat, outsider: str, network: str, surface: Surface
+) -> None:
+    there = RecordingPlatform(platform=network)
+    chat.brain.services.hub.register(there)
+    on_platform = Chat(chat.brain, there)
     for name in STAFF_COMMANDS:
-        answer = await chat.say(outsider, f"!{name} 1 console:alice x\ntitre: x")
+        answer = await on_platform.say(
+            outsider, f"!{name} 1 console:alice x\ntitre: x", surface=surface
+        )
         assert answer == "Cette commande est réservée à l'équipe de la MLA.", name
     async with chat.brain.database.session() as session:
         refused = (await session.scalars(select(AuditEntry))).all()
@@ -60,6 +71,7 @@ async def test_every_staff_command_is_refused_and_audited(chat: Chat, outsider: 
         "refused:" + name.replace(" ", ".") for name in STAFF_COMMANDS
     )
     assert all(entry.actor == outsider and not entry.allowed for entry in refused)
+    assert all(entry.details == {"platform": network} for entry in refused)
     assert "#15" not in await chat.say("staff", "!missions")
 
 
