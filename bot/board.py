@@ -16,13 +16,14 @@ from importlib import resources
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from sqlalchemy import Select, event, func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from bot.app import Tremplin, matrix_room_link
 from commands.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator, normalise_language
 from commands.skills import Taxonomy
+from storage import appeals as appeal_store
 from storage.missions import list_visible
 from storage.models import Appeal, Mission
 from storage.visibility import ANONYMOUS, Surface, visible_missions
@@ -96,18 +97,9 @@ class Snapshot:
 Fingerprint = tuple[object, ...]
 
 
-def _newest_forum_appeal() -> Select[str | None, datetime]:
-    return (
-        select(Appeal.place, Appeal.created_at)
-        .where(Appeal.channel == "forum")
-        .order_by(Appeal.created_at.desc(), Appeal.id.desc())
-        .limit(1)
-    )
-
-
 async def read_snapshot(session: AsyncSession) -> Snapshot:
     missions = await list_visible(session, ANONYMOUS, Surface.PUBLIC)
-    appeal = (await session.execute(_newest_forum_appeal())).first()
+    appeal = await appeal_store.newest(session, "forum")
     return Snapshot(
         tuple(MissionView.of(mission) for mission in missions),
         appeal.place if appeal else None,

@@ -9,8 +9,6 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from bot.config import DiscourseConfig
 from bot.connectors.discourse.client import ForumClient, ForumError, ForumRefused
 from bot.connectors.discourse.markdown import reply_body
@@ -19,8 +17,8 @@ from bot.discourse_api import Post
 from commands.brain import Brain
 from commands.context import IncomingMessage, Place
 from commands.text import find_commands, without_quotes
+from storage import appeals as appeal_store
 from storage import engagements as engagement_store
-from storage.models import Appeal
 from storage.visibility import Surface
 
 log = logging.getLogger(__name__)
@@ -117,8 +115,8 @@ class ForumInbox:
     async def appeal_topics(self) -> set[int]:
         """The topics where calls for volunteers were published on the forum."""
         async with self.brain.database.session() as session:
-            places = await session.scalars(select(Appeal.place).where(Appeal.channel == "forum"))
-            return {int(place) for place in places if place and place.isdigit()}
+            published = await appeal_store.places(session, "forum")
+        return {int(place) for place in published if place.isdigit()}
 
     async def is_onboarding(self, topic_id: int) -> bool:
         """True for a private message opened for an engagement."""
