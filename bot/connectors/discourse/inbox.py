@@ -49,6 +49,11 @@ class ReplyTarget:
     username: str
 
 
+
+def identity_of(username: str) -> str:
+    """`discourse:alice` for Alice: forum usernames ignore case, so identities are lowercase."""
+    return f"{PLATFORM}:{username.lower()}"
+
 class StaffDirectory:
     """Who is staff on the forum: admins, moderators, members of the coordinators' group."""
 
@@ -151,7 +156,7 @@ class ForumInbox:
         if post.hidden or post.deleted_at is not None:
             return
         raw = post.raw if post.raw is not None else (await self.client.post(post.id)).raw or ""
-        sender = f"{PLATFORM}:{post.username}"
+        sender = identity_of(post.username)
         onboarding = await self.is_onboarding(post.topic_id)
         if onboarding:
             at = post.created_at
@@ -177,7 +182,7 @@ class ForumInbox:
 
         def message(text: str, event_id: str, staff: bool, free: bool) -> IncomingMessage:
             return IncomingMessage(
-                sender=f"{PLATFORM}:{post.username}",
+                sender=identity_of(post.username),
                 text=text,
                 place=place,
                 event_id=event_id,
