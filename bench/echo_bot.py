@@ -314,33 +314,6 @@ async def measure_round_trips(
     return samples
 
 
-async def measure_round_trip(
-    server: SynapseServer,
-    bot_user: RegisteredUser | str,
-    sender: RegisteredUser | AsyncClient,
-    room_id: str,
-    n: int = 50,
-    command: str = "!ping",
-    expect: Expect = is_pong,
-    *,
-    warmup: int = 1,
-    reply_timeout: float = 10.0,
-) -> list[float]:
-    """Like ``measure_round_trips``, keeping only what the sender saw: SECONDS per command."""
-    trips = await measure_round_trips(
-        server,
-        bot_user,
-        sender,
-        room_id,
-        n,
-        command,
-        expect,
-        warmup=warmup,
-        reply_timeout=reply_timeout,
-    )
-    return [trip.client_seconds for trip in trips]
-
-
 def summarize_ms(samples: list[float]) -> dict[str, float]:
     """p50, p95, min and max of round trips given in seconds, in milliseconds."""
     if not samples:

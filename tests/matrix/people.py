@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
+
 from bot.config import MatrixConfig, Secrets
 from bot.connectors.matrix import MatrixConnector
 from bot.health import Health
@@ -171,3 +173,18 @@ async def new_database(path: Path) -> Database:
     async with database.session() as session:
         await import_catalogue(session, CATALOGUE.read_text("utf-8"), brain.services.taxonomy)
     return database
+
+
+def write_config(tmp_path: Path, matrix: MatrixConfig, **sections: Any) -> Path:
+    """A `config.yaml` for a `tremplin` subprocess: SQLite in `tmp_path`, the example
+    catalogue, this Matrix section, and any other `sections` (web, discourse…)."""
+    config = tmp_path / "config.yaml"
+    values = {
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'tremplin.db'}",
+        "catalog": str(CATALOGUE),
+        "matrix": matrix.model_dump(),
+        "web": {"enabled": False},
+        **sections,
+    }
+    config.write_text(yaml.safe_dump(values), "utf-8")
+    return config

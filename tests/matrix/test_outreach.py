@@ -7,12 +7,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.harness.synapse import SynapseServer
 from tests.matrix.conftest import StartBot
-from tests.matrix.people import Person, bot_config, eventually, visible
-from tests.test_cli import ROOT, tremplin
+from tests.matrix.people import Person, bot_config, eventually, visible, write_config
+from tests.test_cli import tremplin
 
 pytestmark = pytest.mark.synapse
 People = Callable[[str], Awaitable[Person]]
@@ -75,18 +74,8 @@ async def test_the_call_is_published_from_the_command_line(
     admin = await people("admin")
     bot_user = await synapse.new_user("tremplin")
     lobby = await admin.open_room(bot_user.user_id, name="Bénévoles MLA")
-    matrix = bot_config(synapse, bot_user, tmp_path / "store", rooms=[lobby])
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "database_url": f"sqlite+aiosqlite:///{tmp_path / 'tremplin.db'}",
-                "catalog": str(ROOT / "examples" / "missions.yaml"),
-                "matrix": matrix.model_dump(),
-                "web": {"enabled": False},
-            }
-        ),
-        "utf-8",
+    config = write_config(
+        tmp_path, bot_config(synapse, bot_user, tmp_path / "store", rooms=[lobby])
     )
     env = {"TREMPLIN_MATRIX_ACCESS_TOKEN": bot_user.access_token}
     result = await asyncio.to_thread(

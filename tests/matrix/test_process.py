@@ -15,12 +15,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
-import yaml
 
 from tests.discourse.forum import ADMIN_KEY, forum_settings, populate
 from tests.fakes.discourse import FakeDiscourse
-from tests.harness.synapse import RegisteredUser, SynapseServer
-from tests.matrix.people import Person, bot_config, eventually, reply_target
+from tests.harness.synapse import SynapseServer
+from tests.matrix.people import Person, bot_config, eventually, reply_target, write_config
 from tests.test_cli import ROOT
 
 pytestmark = pytest.mark.synapse
@@ -79,32 +78,6 @@ async def forum() -> AsyncIterator[FakeDiscourse]:
     await fake.stop()
 
 
-def write_config(
-    tmp_path: Path,
-    synapse: SynapseServer,
-    bot: RegisteredUser,
-    room: str,
-    staff: str,
-    forum: FakeDiscourse,
-    port: int,
-) -> Path:
-    matrix = bot_config(synapse, bot, tmp_path / "store", rooms=[room], staff_room=staff)
-    config = tmp_path / "config.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "database_url": f"sqlite+aiosqlite:///{tmp_path / 'tremplin.db'}",
-                "catalog": str(ROOT / "examples" / "missions.yaml"),
-                "matrix": matrix.model_dump(),
-                "discourse": forum_settings(forum.url).model_dump(),
-                "web": {"enabled": True, "host": "127.0.0.1", "port": port},
-            }
-        ),
-        "utf-8",
-    )
-    return config
-
-
 async def health(port: int) -> dict | None:
     try:
         async with (
@@ -129,7 +102,12 @@ async def test_sigkill_outage_and_secrets(
         await synapse.join(friend.user, room)
     staff = await admin.open_room(bot.user_id)
     port = free_port()
-    config = write_config(tmp_path, synapse, bot, room, staff, forum, port)
+    config = write_config(
+        tmp_path,
+        bot_config(synapse, bot, tmp_path / "store", rooms=[room], staff_room=staff),
+        discourse=forum_settings(forum.url).model_dump(),
+        web={"enabled": True, "host": "127.0.0.1", "port": port},
+    )
     env = {
         **os.environ,
         "TREMPLIN_MATRIX_ACCESS_TOKEN": bot.access_token,
