@@ -49,10 +49,10 @@ class ReplyTarget:
     username: str
 
 
-
 def identity_of(username: str) -> str:
     """`discourse:alice` for Alice: forum usernames ignore case, so identities are lowercase."""
     return f"{PLATFORM}:{username.lower()}"
+
 
 class StaffDirectory:
     """Who is staff on the forum: admins, moderators, members of the coordinators' group."""
