@@ -53,7 +53,7 @@ class Tremplin:
         await self.database.dispose()
 
 
-async def load_first_catalogue(database: Database, config: Config) -> None:
+async def load_first_catalogue(database: Database, config: Config, services: Services) -> None:
     """Import `catalog` when the database has no mission yet."""
     if not config.catalog:
         return
@@ -66,7 +66,7 @@ async def load_first_catalogue(database: Database, config: Config) -> None:
             log.warning("catalogue %s not loaded: %s", config.catalog, error.strerror)
             return
         try:
-            report = await import_catalogue(session, text, Services(settings_from(config)).taxonomy)
+            report = await import_catalogue(session, text, services.taxonomy, now=services.clock())
         except CatalogueError as error:
             log.warning("catalogue %s not loaded: %s", config.catalog, error)
             return
@@ -77,6 +77,6 @@ async def start_tremplin(config: Config) -> Tremplin:
     """Migrate the database, load the first catalogue, build the brain."""
     database = Database(config.database_url)
     await database.upgrade()
-    await load_first_catalogue(database, config)
     services = Services(settings_from(config))
+    await load_first_catalogue(database, config, services)
     return Tremplin(config, database, Brain(database, services))

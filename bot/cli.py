@@ -120,7 +120,10 @@ async def cmd_missions(config: Config, args: argparse.Namespace) -> int:
                 return 1
             try:
                 async with tremplin.database.session() as session:
-                    report = await import_catalogue(session, text, tremplin.brain.services.taxonomy)
+                    services = tremplin.brain.services
+                    report = await import_catalogue(
+                        session, text, services.taxonomy, now=services.clock()
+                    )
             except CatalogueError as error:
                 print(f"tremplin: {args.file}: {error} (nothing was imported)", file=sys.stderr)
                 return 1

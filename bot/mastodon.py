@@ -70,7 +70,9 @@ async def publish_on_mastodon(config: Config, language: str) -> int:
             return 1
         place = str(status.get("url") or status.get("id") or "")
         async with tremplin.database.session() as session:
-            await record_appeal(session, "mastodon", [place], draft, CLI_ACTOR)
+            await record_appeal(
+                session, "mastodon", [place], draft, CLI_ACTOR, now=tremplin.brain.services.clock()
+            )
     finally:
         await tremplin.close()
     print(f"call for volunteers published on Mastodon: {place}")

@@ -11,9 +11,8 @@ from bot.app import start_tremplin
 from bot.config import Config
 from commands.appeals import appeal_missions, render_call
 from commands.channels import CHANNELS, channel_named
-from commands.chart import funnel_png
 from commands.i18n import Translator
-from commands.stats import funnel_text
+from commands.stats import funnel_text, render_funnel_png
 from storage.stats import funnel
 
 
@@ -60,7 +59,9 @@ async def publish_appeal(config: Config, target: str, language: str) -> int:
         text = chat_text(draft, Translator(language), tremplin.brain.services.clock(), forum=False)
         places = await connector.publish_appeal(text)
         async with tremplin.database.session() as session:
-            await record_appeal(session, "matrix", places, draft, "cli")
+            await record_appeal(
+                session, "matrix", places, draft, "cli", now=tremplin.brain.services.clock()
+            )
     except Exception as error:  # sign-in refused, homeserver down: say so, no traceback
         print(f"tremplin: could not publish on Matrix ({error})", file=sys.stderr)
         return 1
@@ -84,14 +85,15 @@ async def print_stats(config: Config, language: str, png: str | None) -> int:
 
     print(to_plain(funnel_text(result, t)))
     if png:
-        await asyncio.to_thread(Path(png).write_bytes, funnel_png(result, t))
+        chart = await asyncio.to_thread(render_funnel_png, result, t)
+        await asyncio.to_thread(Path(png).write_bytes, chart)
     return 0
 
 
-def parse_moment(text: str | None) -> datetime:
-    """An ISO 8601 moment (UTC when no zone is given), or now."""
+def parse_moment(text: str | None) -> datetime | None:
+    """An ISO 8601 moment (UTC when no zone is given); None when not given (then: now)."""
     if not text:
-        return datetime.now(UTC)
+        return None
     moment = datetime.fromisoformat(text)
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -100,7 +102,7 @@ async def run_reminders_once(config: Config, now_text: str | None, dry_run: bool
     """One follow-up pass; messages for terminal threads are printed, the rest is sent by the
     connectors of `tremplin run` (those not running here stay due)."""
     try:
-        now = parse_moment(now_text)
+        moment = parse_moment(now_text)
     except ValueError:
         print(f"tremplin: --now {now_text!r} is not an ISO 8601 date", file=sys.stderr)
         return 2
@@ -109,6 +111,7 @@ async def run_reminders_once(config: Config, now_text: str | None, dry_run: bool
 
     tremplin = await start_tremplin(config)
     try:
+        now = moment or tremplin.brain.services.clock()
         tremplin.hub.register(ConsoleOutbound(lambda text: print(text + "\n"), config.language))
         report = await run_pass(tremplin.database, tremplin.brain.services, now, dry_run=dry_run)
     finally:

@@ -9,7 +9,6 @@ from commands.context import Context
 from commands.i18n import Translator
 from commands.render import mission_line
 from storage import volunteers as volunteer_store
-from storage.enums import Trust
 from storage.models import Mission
 from storage.visibility import Surface, Viewer, can_see
 
@@ -28,7 +27,7 @@ async def announce_new_mission(ctx: Context, mission: Mission) -> int:
         volunteer = await volunteer_store.by_id(ctx.session, volunteer_id)
         if volunteer is None or not volunteer.identities:
             continue
-        if not can_see(mission, Viewer(trust=Trust(volunteer.trust)), Surface.CHAT):
+        if not can_see(mission, Viewer(trust=volunteer.trust), Surface.CHAT):
             continue
         t = Translator(volunteer.language)
         text = t("alerts.new_mission", line=mission_line(mission, t), id=mission.id)

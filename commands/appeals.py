@@ -7,9 +7,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from commands.channels import Channel, Links, Rendered, render_for_channel
 from commands.checks import STAFF, min_trust
 from commands.context import Context
@@ -20,10 +17,12 @@ from commands.render import mission_line, mission_ref
 from commands.router import Router
 from commands.services import Services
 from commands.text import echo, fold
+from storage import appeals as appeal_store
 from storage import audit
 from storage import missions as mission_store
+from storage.database import Session
 from storage.enums import Trust
-from storage.models import Appeal, Mission
+from storage.models import Mission
 from storage.visibility import ANONYMOUS, Surface
 
 router = Router("appeals")
@@ -72,7 +71,7 @@ class AppealDraft:
         return f"{MONTHS[self.language][moment.month - 1]} {moment.year}"
 
 
-async def appeal_missions(session: AsyncSession, limit: int = 4) -> list[Mission]:
+async def appeal_missions(session: Session, limit: int = 4) -> list[Mission]:
     """2 to 4 public open missions for a public text: entry doors first."""
     public = await mission_store.list_visible(session, ANONYMOUS, Surface.PUBLIC)
     return public[:limit]
@@ -104,26 +103,52 @@ async def appel(ctx: Context, action: str | None = None, channel: str | None = N
     if not isinstance(publisher, AppealPublisher):
         raise Refused("appeal.not_connected", channel=echo(channel or ""))
     text = chat_text(draft, ctx.t, ctx.now(), forum=platform == "discourse")
-    places = await publisher.publish_appeal(text)
-    await record_appeal(ctx.session, platform, places, draft, ctx.sender)
-    ctx.reply(ctx.t("appeal.published", count=len(places), channel=channel))
+    where = echo(channel or "")
+    ctx.reply(ctx.t("appeal.publishing", channel=where))
+    ctx.after_commit.append(lambda: publish_call(ctx, publisher, platform, where, text, draft))
+
+
+async def publish_call(
+    ctx: Context,
+    publisher: AppealPublisher,
+    platform: str,
+    where: str,
+    text: AppealText,
+    draft: AppealDraft,
+) -> None:
+    """Once the command's transaction is committed (no database lock held while the platform
+    works): publish, record where in a second short transaction, then tell the person."""
+    try:
+        places = await publisher.publish_appeal(text)
+    except Exception:
+        log.exception("could not publish the call on %s", platform)
+        await ctx.replace_replies([ctx.t("appeal.publish_failed", channel=where)])
+        return
+    async with ctx.database.session() as session:
+        await record_appeal(session, platform, places, draft, ctx.sender, now=ctx.now())
+    await ctx.replace_replies([ctx.t("appeal.published", count=len(places), channel=where)])
 
 
 async def record_appeal(
-    session: AsyncSession, platform: str, places: list[str], draft: AppealDraft, actor: str
+    session: Session,
+    platform: str,
+    places: list[str],
+    draft: AppealDraft,
+    actor: str,
+    *,
+    now: datetime,
 ) -> None:
     """Remember where a call was published (its replies are followed there) and who did it."""
     channel = {"discourse": "forum"}.get(platform, platform)
-    for place in places:
-        session.add(
-            Appeal(
-                channel=channel,
-                place=place,
-                language=draft.language,
-                mission_ids=[str(m.id) for m in draft.missions],
-            )
-        )
-    await audit.record(session, actor, "appeal.publish", channel, {"places": places})
+    await appeal_store.record(
+        session,
+        channel,
+        places,
+        language=draft.language,
+        mission_ids=[mission.id for mission in draft.missions],
+        now=now,
+    )
+    await audit.record(session, actor, "appeal.publish", channel, {"places": places}, now=now)
 
 
 def ambassador_code() -> str:
@@ -136,17 +161,16 @@ async def ambassadeur(ctx: Context) -> None:
     volunteer = await ctx.ensure_volunteer()
     if volunteer.ambassador_code is None:
         volunteer.ambassador_code = ambassador_code()
-        await audit.record(ctx.session, ctx.sender, "ambassador.code", None, {})
+        await ctx.audit("ambassador.code", None, {})
     ctx.reply(ctx.t("ambassador.code", code=volunteer.ambassador_code))
 
 
 async def update_appeals_about(ctx: Context, mission: Mission) -> None:
     """A mission listed in earlier calls is filled or closed: say so where the calls were."""
-    appeals = (await ctx.session.scalars(select(Appeal).order_by(Appeal.id))).all()
     places = [
         (PLATFORMS[appeal.channel], appeal.place, Translator(appeal.language))
-        for appeal in appeals
-        if str(mission.id) in appeal.mission_ids and appeal.place and appeal.channel in PLATFORMS
+        for appeal in await appeal_store.showing(ctx.session, mission.id)
+        if appeal.place and appeal.channel in PLATFORMS
     ]
     if not places:
         return
@@ -166,7 +190,7 @@ async def update_appeals_about(ctx: Context, mission: Mission) -> None:
 
 
 async def render_call(
-    session: AsyncSession, services: Services, channel: Channel, language: str
+    session: Session, services: Services, channel: Channel, language: str
 ) -> tuple[AppealDraft, Rendered]:
     """The call for an external channel, with the links newcomers follow."""
     settings = services.settings

@@ -23,6 +23,7 @@ from storage import engagements as engagement_store
 from storage import events
 from storage import volunteers as volunteer_store
 from storage.database import Database
+from storage.enums import EngagementStatus
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,8 @@ class Brain:
                 if volunteer and sender in {i.address for i in volunteer.identities}:
                     return False
             engagement.first_response_at = at or self.services.clock()
-            if engagement.status == "onboarding":
-                engagement.status = "active"
+            if engagement.status == EngagementStatus.ONBOARDING:
+                engagement.status = EngagementStatus.ACTIVE
                 engagement.active_at = engagement.first_response_at
             return True
 

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from commands.fields import COMMITMENT_WORDS, SENSITIVITY_WORDS, STATUS_WORDS
 from commands.skills import Taxonomy
 from commands.text import fold
 from storage import missions as mission_store
+from storage.database import Session
+from storage.enums import Commitment, MissionStatus, Sensitivity
 from storage.models import Mission
 
+E = TypeVar("E", bound=StrEnum)
 
-def _word(value: Any, words: dict[Any, set[str]], what: str) -> str:
+
+def _word(value: Any, words: Mapping[E, set[str]], what: str) -> E:
     folded = fold(str(value).strip())
     for choice, spellings in words.items():
         if folded in {fold(s) for s in spellings}:
-            return str(choice.value)
+            return choice
     allowed = ", ".join(str(choice.value) for choice in words)
     raise ValueError(f"{what} {value!r} is not one of: {allowed}")
 
@@ -36,25 +42,25 @@ class CatalogueEntry(BaseModel):
     description: str = ""
     skills: list[str] = []
     entry_door: bool = False
-    sensitivity: str = "public"
-    commitment: str = "one-off"
+    sensitivity: Sensitivity = Sensitivity.PUBLIC
+    commitment: Commitment = Commitment.ONE_OFF
     effort: str = ""
     coordinators: list[str] = []
-    status: str = "open"
+    status: MissionStatus = MissionStatus.OPEN
 
     @field_validator("sensitivity", mode="before")
     @classmethod
-    def _sensitivity(cls, value: Any) -> str:
+    def _sensitivity(cls, value: Any) -> Sensitivity:
         return _word(value, SENSITIVITY_WORDS, "sensitivity")
 
     @field_validator("commitment", mode="before")
     @classmethod
-    def _commitment(cls, value: Any) -> str:
+    def _commitment(cls, value: Any) -> Commitment:
         return _word(value, COMMITMENT_WORDS, "commitment")
 
     @field_validator("status", mode="before")
     @classmethod
-    def _status(cls, value: Any) -> str:
+    def _status(cls, value: Any) -> MissionStatus:
         return _word(value, STATUS_WORDS, "status")
 
 
@@ -91,8 +97,11 @@ def read_catalogue(text: str) -> CatalogueFile:
         raise CatalogueError("; ".join(problems)) from None
 
 
-async def import_catalogue(session: AsyncSession, text: str, taxonomy: Taxonomy) -> ImportReport:
-    """Create or update every mission of the file; an unknown skill is kept with a warning."""
+async def import_catalogue(
+    session: Session, text: str, taxonomy: Taxonomy, *, now: datetime
+) -> ImportReport:
+    """Create or update every mission of the file as of `now`; an unknown skill is kept with a
+    warning."""
     catalogue = read_catalogue(text)
     report = ImportReport()
     for entry in catalogue.missions:
@@ -107,9 +116,9 @@ async def import_catalogue(session: AsyncSession, text: str, taxonomy: Taxonomy)
         values["skills"] = tags
         existing = await mission_store.find_for_import(session, entry.ref, entry.title)
         if existing is None:
-            await mission_store.create(session, values)
+            await mission_store.create(session, values, now)
             report.created.append(entry.title)
-        elif mission_store.apply(existing, values):
+        elif mission_store.apply(existing, values, now):
             report.updated.append(entry.title)
         else:
             report.unchanged.append(entry.title)
@@ -129,11 +138,11 @@ def export_catalogue(missions: list[Mission]) -> str:
             description=mission.description,
             skills=list(mission.skills),
             entry_door=mission.entry_door,
-            sensitivity=mission.sensitivity,
-            commitment=mission.commitment,
+            sensitivity=mission.sensitivity.value,
+            commitment=mission.commitment.value,
             effort=mission.effort,
             coordinators=list(mission.coordinators),
-            status=mission.status,
+            status=mission.status.value,
         )
         entries.append(entry)
     return yaml.safe_dump({"missions": entries}, allow_unicode=True, sort_keys=False, width=100)

@@ -5,21 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from commands.i18n import DEFAULT_LANGUAGE, Translator
-from storage import events
+from commands.services import Services
+from storage import audit, events
 from storage import volunteers as volunteer_store
-from storage.database import Database
+from storage.database import Database, Session
 from storage.enums import Trust
 from storage.models import Volunteer
 from storage.visibility import Surface, Viewer
-
-if TYPE_CHECKING:
-    from commands.router import Router
-    from commands.services import Services
 
 
 @dataclass(frozen=True)
@@ -54,12 +49,14 @@ class Context:
 
     message: IncomingMessage
     services: Services
-    session: AsyncSession = field(init=False)
+    session: Session = field(init=False)
     volunteer: Volunteer | None = None
     language: str = DEFAULT_LANGUAGE
     replies: list[str] = field(default_factory=list)
     after_commit: list[Callable[[], Any]] = field(default_factory=list)
-    router: Router | None = None
+    # The root `commands.router.Router`, for `!aide`; typed loosely because the router sits
+    # above the context (it imports it), and an import back would close a cycle.
+    router: object | None = None
     database: Database = field(init=False)
     privacy_notice_shown: bool = False
 
@@ -77,7 +74,7 @@ class Context:
 
     @property
     def trust(self) -> Trust:
-        return Trust(self.volunteer.trust) if self.volunteer is not None else Trust.NEWCOMER
+        return self.volunteer.trust if self.volunteer is not None else Trust.NEWCOMER
 
     @property
     def viewer(self) -> Viewer:
@@ -89,6 +86,19 @@ class Context:
 
     def now(self) -> datetime:
         return self.services.clock()
+
+    async def audit(
+        self,
+        action: str,
+        target: str | None = None,
+        details: dict[str, Any] | None = None,
+        *,
+        allowed: bool = True,
+    ) -> None:
+        """Note in the audit log that the sender did (or tried) `action`, now."""
+        await audit.record(
+            self.session, self.sender, action, target, details, now=self.now(), allowed=allowed
+        )
 
     def reply(self, text: str) -> None:
         """Add a Markdown reply; the connector renders and sends it."""
@@ -109,6 +119,7 @@ class Context:
             self.volunteer = await volunteer_store.create(
                 self.session,
                 self.sender,
+                now=self.now(),
                 language=self.language,
                 display_name=self.message.display_name,
             )

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from commands.converters import NO, YES
 from commands.skills import Taxonomy
 from commands.text import fold
 from storage.enums import Commitment, MissionStatus, Sensitivity
+
+E = TypeVar("E", bound=StrEnum)
 
 KEYS = {
     "titre": "title",
@@ -97,11 +101,11 @@ def split_lines(text: str) -> list[tuple[str, str, str]]:
     return entries
 
 
-def _choice(written: str, value: str, words: dict[Any, set[str]]) -> str:
+def _choice(written: str, value: str, words: Mapping[E, set[str]]) -> E:
     folded = fold(value.strip())
     for choice, spellings in words.items():
         if folded in {fold(s) for s in spellings}:
-            return str(choice.value)
+            return choice
     raise FieldProblem(written, "fields.bad_choice", value.strip())
 
 

@@ -39,7 +39,8 @@ def visible_commands(root: Router, ctx: Context) -> list[Command]:
 async def aide(ctx: Context, *, command: str | None = None) -> None:
     """!aide [COMMANDE]"""
     root = ctx.router
-    assert root is not None, "the brain always sets the router"
+    if not isinstance(root, Router):
+        raise TypeError("the brain always gives the context its router")
     if command:
         found, _, word = root.resolve(command if command.startswith(PREFIX) else PREFIX + command)
         if found is None or not found.allowed(ctx) or found.hidden:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from commands.skills import Taxonomy
+from storage.enums import Commitment
 from storage.models import Mission
 
 
@@ -25,7 +26,7 @@ def score_mission(
     weight: Callable[[str], float],
     *,
     newcomer: bool,
-    commitment: str | None,
+    commitment: Commitment | None,
 ) -> Match | None:
     """Specific shared skills count more, covering the mission counts, doors help newcomers."""
     mission_skills = mission.skills
@@ -47,7 +48,7 @@ def rank(
     taxonomy: Taxonomy,
     *,
     newcomer: bool,
-    commitment: str | None = None,
+    commitment: Commitment | None = None,
 ) -> list[Match]:
     """Missions sharing at least one skill, best first; for newcomers, entry doors first.
 

@@ -14,8 +14,8 @@ from commands.fields import FieldProblem, parse_fields
 from commands.render import mission_card, mission_line
 from commands.router import Router
 from commands.text import echo, fold
-from storage import audit
 from storage import missions as mission_store
+from storage.enums import MissionStatus
 from storage.models import Mission
 
 router = Router("missions")
@@ -81,15 +81,13 @@ async def add_mission(ctx: Context, *, fields: str) -> None:
     values, unknown = _read_fields(ctx, fields)
     if not values.get("title"):
         raise BadArgument("fields.title_required", field="titre", value="")
-    created = await mission_store.create(ctx.session, values)
-    await audit.record(
-        ctx.session, ctx.sender, "mission.add", f"#{created.id}", {"fields": sorted(values)}
-    )
+    created = await mission_store.create(ctx.session, values, ctx.now())
+    await ctx.audit("mission.add", f"#{created.id}", {"fields": sorted(values)})
     ctx.reply(
         ctx.t("mission.added", line=mission_line(created, ctx.t))
         + _unknown_skills_note(ctx, unknown)
     )
-    if created.status == "open":
+    if created.status == MissionStatus.OPEN:
         await announce_new_mission(ctx, created)
 
 
@@ -105,14 +103,12 @@ async def edit_mission(ctx: Context, number: MissionNumber, *, fields: str) -> N
     """!mission modifier N + clé: valeur lines"""
     target = await _staff_mission(ctx, number)
     values, unknown = _read_fields(ctx, fields)
-    was_open = target.status == "open"
-    changes = mission_store.apply(target, values)
+    was_open = target.status == MissionStatus.OPEN
+    changes = mission_store.apply(target, values, ctx.now())
     if not changes:
         ctx.reply(ctx.t("mission.unchanged", line=mission_line(target, ctx.t)))
         return
-    await audit.record(
-        ctx.session, ctx.sender, "mission.edit", f"#{target.id}", {"changed": sorted(changes)}
-    )
+    await ctx.audit("mission.edit", f"#{target.id}", {"changed": sorted(changes)})
     ctx.reply(
         ctx.t(
             "mission.edited",
@@ -121,9 +117,9 @@ async def edit_mission(ctx: Context, number: MissionNumber, *, fields: str) -> N
         )
         + _unknown_skills_note(ctx, unknown)
     )
-    if target.status == "open" and not was_open:
+    if target.status == MissionStatus.OPEN and not was_open:
         await announce_new_mission(ctx, target)
-    if "status" in changes and target.status in ("filled", "closed"):
+    if "status" in changes and target.status in (MissionStatus.FILLED, MissionStatus.CLOSED):
         await update_appeals_about(ctx, target)
 
 
@@ -131,12 +127,10 @@ async def edit_mission(ctx: Context, number: MissionNumber, *, fields: str) -> N
 async def close_mission(ctx: Context, number: MissionNumber, *, reason: str | None = None) -> None:
     """!mission fermer N"""
     target = await _staff_mission(ctx, number)
-    if target.status == "closed":
+    if target.status == MissionStatus.CLOSED:
         ctx.reply(ctx.t("mission.already_closed", line=mission_line(target, ctx.t)))
         return
-    mission_store.apply(target, {"status": "closed"})
-    await audit.record(
-        ctx.session, ctx.sender, "mission.close", f"#{target.id}", {"reason": reason or ""}
-    )
+    mission_store.apply(target, {"status": MissionStatus.CLOSED}, ctx.now())
+    await ctx.audit("mission.close", f"#{target.id}", {"reason": reason or ""})
     ctx.reply(ctx.t("mission.closed", line=mission_line(target, ctx.t)))
     await update_appeals_about(ctx, target)

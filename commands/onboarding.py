@@ -14,7 +14,7 @@ from commands.router import Router
 from commands.text import echo, fold, user_text
 from storage import engagements as engagement_store
 from storage import missions as mission_store
-from storage.enums import EngagementStatus
+from storage.enums import EngagementStatus, MissionStatus, Sensitivity
 from storage.models import Engagement, Mission, Volunteer
 from storage.visibility import Surface, allowed_sensitivities
 
@@ -45,13 +45,13 @@ def welcome_message(mission: Mission, volunteer: Volunteer, ctx: Context) -> str
 async def _joinable_mission(ctx: Context, number: int) -> Mission:
     """The open mission `number`, or why it can't be joined (hidden titles stay hidden)."""
     mission = await mission_store.get(ctx.session, number)
-    if mission is None or mission.status == "draft":
+    if mission is None or mission.status == MissionStatus.DRAFT:
         raise NotFound("error.no_such_mission", id=number)
     if mission.sensitivity not in allowed_sensitivities(ctx.viewer, ctx.surface):
-        if mission.sensitivity == "confidential" and ctx.surface is Surface.CHAT:
+        if mission.sensitivity == Sensitivity.CONFIDENTIAL and ctx.surface is Surface.CHAT:
             raise Refused("join.refused_trust", id=number)
         raise NotFound("error.no_such_mission", id=number)
-    if mission.status != "open":
+    if mission.status != MissionStatus.OPEN:
         raise Refused(f"join.refused_{mission.status}", line=mission_ref(mission))
     return mission
 
@@ -68,9 +68,8 @@ async def participer(ctx: Context, number: MissionNumber) -> None:
         ctx.reply(ctx.t("join.already", line=mission_ref(mission)))
         return
     if engagement is None:
-        engagement = Engagement(volunteer_id=volunteer.id, mission_id=mission.id)
-        ctx.session.add(engagement)
-    engagement.status = EngagementStatus.INTERESTED.value
+        engagement = await engagement_store.start(ctx.session, volunteer.id, mission.id, ctx.now())
+    engagement.status = EngagementStatus.INTERESTED
     engagement.source = volunteer.source
     engagement.ended_at = None
     await ctx.session.flush()
@@ -89,7 +88,7 @@ async def participer(ctx: Context, number: MissionNumber) -> None:
 
 
 def engagement_is_open(engagement: Engagement) -> bool:
-    return EngagementStatus(engagement.status).is_open
+    return engagement.status.is_open
 
 
 async def open_thread(ctx: Context, request: OnboardingRequest, line: str) -> None:
@@ -107,10 +106,10 @@ async def open_thread(ctx: Context, request: OnboardingRequest, line: str) -> No
         return
     coordinators = request.coordinators
     async with ctx.database.session() as session:
-        engagement = await session.get(Engagement, request.engagement_id)
+        engagement = await engagement_store.get(session, request.engagement_id)
         if engagement is None:  # erased meanwhile
             return
-        engagement.status = EngagementStatus.ONBOARDING.value
+        engagement.status = EngagementStatus.ONBOARDING
         engagement.thread_platform = thread.platform
         engagement.thread_ref = thread.ref
         engagement.onboarding_at = ctx.now()
@@ -172,14 +171,14 @@ async def bilan(ctx: Context, number: MissionNumber, state: str) -> None:
         if ctx.volunteer
         else None
     )
-    if engagement is None or not EngagementStatus(engagement.status).is_open:
+    if engagement is None or not engagement.status.is_open:
         raise NotFound("checkin.no_engagement", id=number)
     line = mission_ref(engagement.mission)
     if choice == "going":
         ctx.reply(ctx.t("checkin.going", line=line))
         return
     if choice == "stop":  # the exit question follows in the thread (commands/reminders.py)
-        engagement.status = EngagementStatus.DROPPED.value
+        engagement.status = EngagementStatus.DROPPED
         engagement.ended_at = ctx.now()
     staff_t = Translator(ctx.services.settings.language)
     notice = staff_t(

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
+from datetime import datetime
 
 from commands.context import Context
 from commands.render import mission_line, skill_list
 from commands.router import Router
 from commands.text import fold, user_text
 from storage import engagements as engagement_store
-from storage import state
-from storage.models import AuditEntry, Engagement, Volunteer
+from storage import volunteers as volunteer_store
 
 router = Router("privacy")
-ERASED = "(effacé·e)"
 
 
-def _date(moment: object) -> str:
-    return moment.strftime("%Y-%m-%d") if moment is not None else "—"  # type: ignore[attr-defined]
+def _date(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d") if moment is not None else "—"
 
 
 @router.command("mesdonnees", aliases=("mydata", "mes-donnees"))
@@ -75,26 +72,6 @@ async def oublier(ctx: Context, confirmation: str | None = None) -> None:
     if confirmation is None or fold(confirmation) not in {"confirmer", "confirm"}:
         ctx.reply(ctx.t("privacy.forget_confirm"))
         return
-    await erase_volunteer_data(ctx.session, volunteer)
+    await volunteer_store.erase(ctx.session, volunteer, ctx.now())
     ctx.volunteer = None
     ctx.reply(ctx.t("privacy.forgotten"))
-
-
-async def erase_volunteer_data(session: AsyncSession, volunteer: Volunteer) -> None:
-    """Delete the person, identities, skills and free text; keep only anonymous counts."""
-    addresses = [identity.address for identity in volunteer.identities]
-    await session.execute(
-        update(Engagement)
-        .where(Engagement.volunteer_id == volunteer.id)
-        .values(volunteer_id=None, closing_note=None)
-    )
-    for address in addresses:
-        await session.execute(
-            update(AuditEntry).where(AuditEntry.actor == address).values(actor=ERASED)
-        )
-        await session.execute(
-            update(AuditEntry).where(AuditEntry.target == address).values(target=ERASED)
-        )
-    await session.delete(volunteer)
-    await state.increment(session, "count:erased_volunteers")
-    await session.flush()

@@ -12,17 +12,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from commands.i18n import Translator
-from commands.privacy import erase_volunteer_data
 from commands.render import mission_line, mission_ref
 from commands.services import Services
 from commands.text import user_text
+from storage import engagements as engagement_store
 from storage import reminders as reminder_store
 from storage import volunteers as volunteer_store
-from storage.database import Database
+from storage.database import Database, Session
+from storage.enums import Commitment, EngagementStatus
 from storage.models import Engagement, Volunteer
 
 log = logging.getLogger(__name__)
@@ -85,7 +83,11 @@ class FollowUps:
         """No coordinator message yet: remind the coordinators, then tell the staff."""
         hours = self.services.settings.first_response_hours
         opened = engagement.onboarding_at
-        if engagement.status != "onboarding" or engagement.first_response_at or opened is None:
+        if (
+            engagement.status != EngagementStatus.ONBOARDING
+            or engagement.first_response_at
+            or opened is None
+        ):
             return []
         t = self.staff_t
         line = mission_ref(engagement.mission)
@@ -130,7 +132,7 @@ class FollowUps:
     async def active(self, engagement: Engagement, volunteer: Volunteer | None) -> list[Due]:
         """Check-ins at 2 and 6 weeks; for recurring missions, a renewal question each period."""
         started = engagement.active_at
-        if engagement.status != "active" or started is None or volunteer is None:
+        if engagement.status != EngagementStatus.ACTIVE or started is None or volunteer is None:
             return []
         t = Translator(volunteer.language)
         mission = engagement.mission
@@ -148,7 +150,7 @@ class FollowUps:
                     )
                 )
         periods = int((self.now - started) / RENEWAL_PERIOD)
-        if mission.commitment == "recurring" and periods >= 1:
+        if mission.commitment == Commitment.RECURRING and periods >= 1:
             text = t("reminder.renewal", line=mission_ref(mission), id=mission.id)
             found.append(
                 Due(
@@ -163,7 +165,8 @@ class FollowUps:
 
     async def stopped(self, engagement: Engagement, volunteer: Volunteer | None) -> list[Due]:
         """When someone stops: why, and would they take another mission?"""
-        if engagement.status != "dropped" or engagement.ended_at is None or volunteer is None:
+        ended = engagement.ended_at
+        if engagement.status != EngagementStatus.DROPPED or ended is None or volunteer is None:
             return []
         t = Translator(volunteer.language)
         text = t("reminder.exit", line=mission_ref(engagement.mission))
@@ -176,7 +179,7 @@ class FollowUps:
             Due(
                 "exit",
                 _subject(engagement),
-                engagement.ended_at,
+                ended,
                 mission_line(engagement.mission, t),
                 send,
             )
@@ -229,15 +232,8 @@ async def run_pass(
     report = PassReport()
     async with database.session() as session:
         finder = FollowUps(services, now)
-        engagements = (
-            await session.scalars(
-                select(Engagement)
-                .where(Engagement.status.in_(("onboarding", "active", "dropped")))
-                .order_by(Engagement.id)
-            )
-        ).all()
         found: list[Due] = []
-        for engagement in engagements:
+        for engagement in await engagement_store.to_follow_up(session):
             volunteer = (
                 await volunteer_store.by_id(session, engagement.volunteer_id)
                 if engagement.volunteer_id
@@ -246,13 +242,8 @@ async def run_pass(
             found += await finder.onboarding(engagement, volunteer)
             found += await finder.active(engagement, volunteer)
             found += await finder.stopped(engagement, volunteer)
-        for volunteer in (
-            await session.scalars(
-                select(Volunteer).where(
-                    Volunteer.last_active_at < now - services.settings.retention_months * MONTH
-                )
-            )
-        ).all():
+        retention = services.settings.retention_months * MONTH
+        for volunteer in await volunteer_store.inactive_since(session, now - retention):
             found += await finder.retention(volunteer)
         pending = [
             d for d in found if not await reminder_store.already_sent(session, d.kind, d.subject)
@@ -287,7 +278,7 @@ async def _send_once(database: Database, services: Services, due: Due, now: date
     return True
 
 
-async def _after_sending(session: AsyncSession, due: Due, now: datetime) -> None:
+async def _after_sending(session: Session, due: Due, now: datetime) -> None:
     """What a reminder changes once sent: the warning date, or the erasure itself."""
     if not due.kind.startswith("retention_"):
         return
@@ -298,4 +289,4 @@ async def _after_sending(session: AsyncSession, due: Due, now: datetime) -> None
     if due.kind == "retention_warning":
         volunteer.retention_warned_at = now
     else:
-        await erase_volunteer_data(session, volunteer)
+        await volunteer_store.erase(session, volunteer, now)

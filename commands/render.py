@@ -5,6 +5,7 @@ from __future__ import annotations
 from commands.i18n import Translator
 from commands.skills import Taxonomy
 from commands.text import user_text
+from storage.enums import MissionStatus, Sensitivity
 from storage.models import Mission
 
 
@@ -20,9 +21,9 @@ def mission_line(mission: Mission, t: Translator, *, detail: str = "") -> str:
         bits.append(t("mission.entry_door_short"))
     if mission.effort:
         bits.append(mission.effort)
-    if mission.status != "open":
+    if mission.status != MissionStatus.OPEN:
         bits.append(t(f"mission.status.{mission.status}"))
-    if mission.sensitivity != "public":
+    if mission.sensitivity != Sensitivity.PUBLIC:
         bits.append(t(f"mission.sensitivity.{mission.sensitivity}"))
     suffix = f" — {' · '.join(bits)}" if bits else ""
     extra = f" — {detail}" if detail else ""
@@ -64,6 +65,6 @@ def mission_card(
                 coordinators=", ".join(mission.coordinators) or t("mission.default_coordinators"),
             )
         )
-    if join_hint and mission.status == "open":
+    if join_hint and mission.status == MissionStatus.OPEN:
         lines.append(t("mission.how_to_join", id=mission.id))
     return "\n".join(lines)

@@ -16,7 +16,6 @@ from commands.converters import CONVERTERS
 from commands.errors import BadArgument, CommandError, MissingArgument, NotAllowed, NotFound
 from commands.i18n import Translator
 from commands.text import echo, fold, next_token
-from storage import audit
 
 Callback = Callable[..., Awaitable[None]]
 PREFIX = "!"
@@ -303,11 +302,6 @@ def unique(commands: dict[str, Command]) -> list[Command]:
 
 async def on_refusal(ctx: Context, command: Command) -> None:
     """Refused staff commands are audited: who tried what."""
-
-    await audit.record(
-        ctx.session,
-        ctx.sender,
-        "refused:" + command.key,
-        allowed=False,
-        details={"platform": ctx.message.place.platform},
+    await ctx.audit(
+        "refused:" + command.key, details={"platform": ctx.message.place.platform}, allowed=False
     )

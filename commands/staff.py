@@ -13,7 +13,6 @@ from commands.matching import rank
 from commands.render import mission_line, mission_ref, skill_list
 from commands.router import Router
 from commands.text import echo, user_text
-from storage import audit
 from storage import engagements as engagement_store
 from storage import missions as mission_store
 from storage import volunteers as volunteer_store
@@ -41,12 +40,12 @@ async def terminer(
     engagement = await engagement_store.find(ctx.session, volunteer.id, number)
     if engagement is None:
         raise NotFound("staff.no_engagement", person=echo(person), id=number)
-    if engagement.status == EngagementStatus.COMPLETED.value:
+    if engagement.status == EngagementStatus.COMPLETED:
         raise Refused("staff.already_completed", person=user_text(person), id=number)
-    engagement.status = EngagementStatus.COMPLETED.value
+    engagement.status = EngagementStatus.COMPLETED
     engagement.ended_at = ctx.now()
     engagement.closing_note = note
-    await audit.record(ctx.session, ctx.sender, "engagement.complete", person, {"mission": number})
+    await ctx.audit("engagement.complete", person, {"mission": number})
     lines = [
         ctx.t(
             "staff.completed",
@@ -54,7 +53,7 @@ async def terminer(
             line=mission_ref(engagement.mission),
         )
     ]
-    if engagement.mission.entry_door and volunteer.trust == Trust.NEWCOMER.value:
+    if engagement.mission.entry_door and volunteer.trust == Trust.NEWCOMER:
         lines.append(ctx.t("staff.propose_trust", person=user_text(person)))
     await thank_and_show_next_step(ctx, volunteer, person, engagement.mission)
     ctx.reply("\n".join(lines))
@@ -65,7 +64,7 @@ async def thank_and_show_next_step(
 ) -> None:
     """Thank the volunteer and show missions one step up (beyond entry doors) that fit them."""
     t = Translator(volunteer.language)
-    viewer = Viewer(trust=Trust(volunteer.trust))
+    viewer = Viewer(trust=volunteer.trust)
     visible = await mission_store.list_visible(ctx.session, viewer, Surface.CHAT)
     further = [m for m in visible if not m.entry_door and m.id != done.id]
     matches = rank(further, volunteer.skills, ctx.services.taxonomy, newcomer=False)[:3]
@@ -89,10 +88,8 @@ async def confiance(ctx: Context, person: Person, level: Trust) -> None:
     """!confiance PERSONNE NIVEAU"""
     volunteer = await _person(ctx, person)
     before = volunteer.trust
-    volunteer.trust = level.value
-    await audit.record(
-        ctx.session, ctx.sender, "volunteer.trust", person, {"from": before, "to": level.value}
-    )
+    volunteer.trust = level
+    await ctx.audit("volunteer.trust", person, {"from": before.value, "to": level.value})
     ctx.reply(
         ctx.t("staff.trust_set", person=user_text(person), level=ctx.t(f"trust.{level.value}"))
     )

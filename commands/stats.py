@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from commands.channels import CODES
 from commands.checks import STAFF
 from commands.context import Context
@@ -12,6 +15,7 @@ from commands.text import user_text
 from storage.stats import STAGES, Funnel, funnel
 
 router = Router("staff")
+log = logging.getLogger(__name__)
 SHOWN_GAPS = 8
 
 
@@ -54,12 +58,22 @@ async def stats(ctx: Context) -> None:
     result = await funnel(ctx.session, ctx.now())
     ctx.reply(funnel_text(result, ctx.t))
     if result.by_source:
-        from commands.chart import funnel_png
-
-        png = funnel_png(result, ctx.t)
         hub = ctx.services.hub
+        t = ctx.t
 
         async def post_chart() -> None:
-            await hub.send_staff_image(png, "tremplin-funnel.png", ctx.t("stats.chart_title"))
+            """After the commit, drawn in a worker thread: the loop keeps answering."""
+            try:
+                png = await asyncio.to_thread(render_funnel_png, result, t)
+                await hub.send_staff_image(png, "tremplin-funnel.png", t("stats.chart_title"))
+            except Exception:  # the figures were answered; only the picture is missing
+                log.exception("the funnel chart could not be drawn or sent")
 
         ctx.after_commit.append(post_chart)
+
+
+def render_funnel_png(result: Funnel, t: Translator) -> bytes:
+    """The chart as PNG bytes; matplotlib is imported on first use (it is slow to import)."""
+    from commands.chart import funnel_png
+
+    return funnel_png(result, t)

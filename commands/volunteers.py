@@ -14,7 +14,7 @@ from commands.router import Router
 from commands.text import echo, fold
 from storage import missions as mission_store
 from storage import volunteers as volunteer_store
-from storage.enums import Trust
+from storage.enums import Commitment, Trust
 from storage.models import Mission
 
 router = Router("volunteers")
@@ -50,11 +50,11 @@ async def langue(ctx: Context, language: Language) -> None:
     ctx.reply(ctx.t("language.set"))
 
 
-def commitment_preference(text: str) -> str | None:
+def commitment_preference(text: str) -> Commitment | None:
     words = set(re.findall(r"[\w-]+", fold(text)))
     for commitment, spellings in COMMITMENT_WORDS.items():
         if words & {fold(s) for s in spellings}:
-            return str(commitment.value)
+            return commitment
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -17,11 +18,17 @@ async def record(
     target: str | None = None,
     details: dict[str, Any] | None = None,
     *,
+    now: datetime,
     allowed: bool = True,
 ) -> None:
     session.add(
         AuditEntry(
-            actor=actor, action=action, target=target, details=details or {}, allowed=allowed
+            at=now,
+            actor=actor,
+            action=action,
+            target=target,
+            details=details or {},
+            allowed=allowed,
         )
     )
 

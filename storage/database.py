@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from alembic import command
 from alembic.config import Config
@@ -15,6 +15,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+# The session handlers and repositories are given; the layers above name it from here.
+Session: TypeAlias = AsyncSession
 
 
 def is_storage_unavailable(error: BaseException) -> bool:
@@ -57,7 +60,7 @@ class Database:
         cursor.close()
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
+    async def session(self) -> AsyncIterator[Session]:
         """A session whose work is committed at the end of the block, rolled back on error."""
         async with self.sessions() as session, session.begin():
             yield session

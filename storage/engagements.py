@@ -7,7 +7,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.enums import EngagementStatus
 from storage.models import Engagement
+
+# The statuses the follow-up pass looks at: waiting for a coordinator, under way, stopped.
+FOLLOWED_UP = (EngagementStatus.ONBOARDING, EngagementStatus.ACTIVE, EngagementStatus.DROPPED)
+
+
+async def get(session: AsyncSession, engagement_id: int) -> Engagement | None:
+    return await session.get(Engagement, engagement_id)
 
 
 async def find(session: AsyncSession, volunteer_id: int, mission_id: int) -> Engagement | None:
@@ -15,6 +23,21 @@ async def find(session: AsyncSession, volunteer_id: int, mission_id: int) -> Eng
         Engagement.volunteer_id == volunteer_id, Engagement.mission_id == mission_id
     )
     return await session.scalar(query)
+
+
+async def start(
+    session: AsyncSession, volunteer_id: int, mission_id: int, now: datetime
+) -> Engagement:
+    """A new engagement, `interested` as of `now`."""
+    engagement = Engagement(
+        volunteer_id=volunteer_id,
+        mission_id=mission_id,
+        status=EngagementStatus.INTERESTED,
+        created_at=now,
+    )
+    session.add(engagement)
+    await session.flush()
+    return engagement
 
 
 async def of_volunteer(session: AsyncSession, volunteer_id: int) -> list[Engagement]:
@@ -36,10 +59,25 @@ async def awaiting_first_response(session: AsyncSession, before: datetime) -> li
     query = (
         select(Engagement)
         .where(
-            Engagement.status == "onboarding",
+            Engagement.status == EngagementStatus.ONBOARDING,
             Engagement.first_response_at.is_(None),
             Engagement.onboarding_at < before,
         )
         .order_by(Engagement.onboarding_at)
     )
     return list((await session.scalars(query)).all())
+
+
+async def to_follow_up(session: AsyncSession) -> list[Engagement]:
+    """Engagements the follow-up pass may have something to say about, oldest first."""
+    query = select(Engagement).where(Engagement.status.in_(FOLLOWED_UP)).order_by(Engagement.id)
+    return list((await session.scalars(query)).all())
+
+
+async def thread_answers(session: AsyncSession, platform: str) -> dict[str, bool]:
+    """Every onboarding thread on `platform`, with whether a coordinator has answered there."""
+    query = select(Engagement.thread_ref, Engagement.first_response_at).where(
+        Engagement.thread_platform == platform, Engagement.thread_ref.is_not(None)
+    )
+    rows = (await session.execute(query)).all()
+    return {str(ref): answered is not None for ref, answered in rows}

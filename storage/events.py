@@ -14,8 +14,12 @@ async def find(session: AsyncSession, platform: str, event_id: str) -> Processed
     return await session.get(ProcessedEvent, (platform, event_id))
 
 
-async def record(session: AsyncSession, platform: str, event_id: str, replies: list[str]) -> None:
-    session.add(ProcessedEvent(platform=platform, event_id=event_id, replies=replies))
+async def record(
+    session: AsyncSession, platform: str, event_id: str, replies: list[str], now: datetime
+) -> None:
+    session.add(
+        ProcessedEvent(platform=platform, event_id=event_id, replies=replies, handled_at=now)
+    )
 
 
 async def replace_replies(

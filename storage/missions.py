@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Mission, utcnow
+from storage.enums import MissionStatus
+from storage.models import Mission
 from storage.visibility import Surface, Viewer, can_see, visible_missions
 
 MISSION_FIELDS = (
@@ -30,7 +32,7 @@ async def list_visible(
     session: AsyncSession,
     viewer: Viewer,
     surface: Surface,
-    statuses: Sequence[str] | None = None,
+    statuses: Sequence[MissionStatus] | None = None,
 ) -> list[Mission]:
     return list((await session.scalars(visible_missions(viewer, surface, statuses))).all())
 
@@ -62,25 +64,29 @@ async def find_for_import(session: AsyncSession, ref: str | None, title: str) ->
     return await session.scalar(select(Mission).where(Mission.title == title).limit(1))
 
 
-async def create(session: AsyncSession, fields: dict[str, Any]) -> Mission:
-    mission = Mission(**fields)
-    if mission.status == "open":
-        mission.opened_at = utcnow()
+async def create(session: AsyncSession, fields: dict[str, Any], now: datetime) -> Mission:
+    mission = Mission(**fields, created_at=now, updated_at=now)
+    if mission.status is None:  # the column default applies only at the INSERT
+        mission.status = MissionStatus.OPEN
+    if mission.status == MissionStatus.OPEN:
+        mission.opened_at = now
     session.add(mission)
     await session.flush()
     return mission
 
 
-def apply(mission: Mission, fields: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
-    """Set `fields` on `mission`; returns what changed as {field: (before, after)}."""
+def apply(mission: Mission, fields: dict[str, Any], now: datetime) -> dict[str, tuple[Any, Any]]:
+    """Set `fields` on `mission` as of `now`; returns what changed as {field: (before, after)}."""
     changes: dict[str, tuple[Any, Any]] = {}
     for name, value in fields.items():
         before = getattr(mission, name)
         if before != value:
             changes[name] = (before, value)
             setattr(mission, name, value)
-    if "status" in changes and mission.status == "open":
-        mission.opened_at = utcnow()
+    if changes:
+        mission.updated_at = now
+    if "status" in changes and mission.status == MissionStatus.OPEN:
+        mission.opened_at = now
     return changes
 
 

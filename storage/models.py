@@ -1,14 +1,21 @@
-"""The tables: missions, volunteers and their identities, engagements, appeals, bot state."""
+"""The tables: missions, volunteers and their identities, engagements, appeals, bot state.
+
+No column takes its time from the wall clock: every timestamp is written by a repository
+function from the `now` its caller passes (the one injected clock), and a row written without
+one fails on the NOT NULL constraint instead of silently taking today's date.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -20,9 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+from storage.enums import Commitment, EngagementStatus, MissionStatus, Sensitivity, Trust
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -44,6 +49,20 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value
 
 
+def vocabulary(kind: type[StrEnum]) -> Enum:
+    """A closed vocabulary stored as its plain value in a VARCHAR(20), as it always was (old
+    databases and backups keep working); read back as the enum member, and an unknown value
+    is refused when written."""
+    return Enum(
+        kind,
+        native_enum=False,
+        create_constraint=False,
+        validate_strings=True,
+        values_callable=lambda members: [member.value for member in members],
+        length=20,
+    )
+
+
 class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         datetime: UtcDateTime(),
@@ -62,13 +81,19 @@ class Mission(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     entry_door: Mapped[bool] = mapped_column(Boolean, default=False)
-    sensitivity: Mapped[str] = mapped_column(String(20), default="public")
-    commitment: Mapped[str] = mapped_column(String(20), default="one-off")
+    sensitivity: Mapped[Sensitivity] = mapped_column(
+        vocabulary(Sensitivity), default=Sensitivity.PUBLIC
+    )
+    commitment: Mapped[Commitment] = mapped_column(
+        vocabulary(Commitment), default=Commitment.ONE_OFF
+    )
     effort: Mapped[str] = mapped_column(String(80), default="")
     coordinators: Mapped[list[str]] = mapped_column(JSON, default=list)
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    status: Mapped[MissionStatus] = mapped_column(
+        vocabulary(MissionStatus), default=MissionStatus.OPEN, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column()
     opened_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
@@ -77,16 +102,18 @@ class Volunteer(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     language: Mapped[str] = mapped_column(String(5), default="fr")
-    trust: Mapped[str] = mapped_column(String(20), default="newcomer")
+    trust: Mapped[Trust] = mapped_column(vocabulary(Trust), default=Trust.NEWCOMER)
     skills_text: Mapped[str] = mapped_column(Text, default="")
     source: Mapped[str | None] = mapped_column(String(60), default=None, index=True)
     alerts: Mapped[bool] = mapped_column(Boolean, default=False)
     findable: Mapped[bool] = mapped_column(Boolean, default=False)
-    commitment_preference: Mapped[str | None] = mapped_column(String(20), default=None)
+    commitment_preference: Mapped[Commitment | None] = mapped_column(
+        vocabulary(Commitment), default=None
+    )
     ambassador_code: Mapped[str | None] = mapped_column(String(40), unique=True, default=None)
     consent_at: Mapped[datetime | None] = mapped_column(default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
+    last_active_at: Mapped[datetime] = mapped_column()
     last_alert_at: Mapped[datetime | None] = mapped_column(default=None)
     retention_warned_at: Mapped[datetime | None] = mapped_column(default=None)
 
@@ -136,13 +163,15 @@ class Engagement(Base):
         ForeignKey("volunteers.id", ondelete="SET NULL"), index=True
     )
     mission_id: Mapped[int] = mapped_column(ForeignKey("missions.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(20), default="interested")
+    status: Mapped[EngagementStatus] = mapped_column(
+        vocabulary(EngagementStatus), default=EngagementStatus.INTERESTED
+    )
     source: Mapped[str | None] = mapped_column(String(60), default=None)
     thread_platform: Mapped[str | None] = mapped_column(String(20), default=None)
     thread_ref: Mapped[str | None] = mapped_column(String(255), default=None, index=True)
     coordinator: Mapped[str | None] = mapped_column(String(255), default=None)
     closing_note: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
     onboarding_at: Mapped[datetime | None] = mapped_column(default=None)
     first_response_at: Mapped[datetime | None] = mapped_column(default=None)
     active_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -161,7 +190,7 @@ class Appeal(Base):
     place: Mapped[str | None] = mapped_column(String(255), default=None)
     language: Mapped[str] = mapped_column(String(5), default="fr")
     mission_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column()
 
 
 class ProcessedEvent(Base):
@@ -171,7 +200,7 @@ class ProcessedEvent(Base):
 
     platform: Mapped[str] = mapped_column(String(20), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    handled_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    handled_at: Mapped[datetime] = mapped_column(index=True)
     replies: Mapped[list[str]] = mapped_column(JSON, default=list)
     delivered: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -183,14 +212,14 @@ class StateEntry(Base):
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column()
 
 
 class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(index=True)
     actor: Mapped[str] = mapped_column(String(255))
     action: Mapped[str] = mapped_column(String(60))
     target: Mapped[str | None] = mapped_column(String(255), default=None)
@@ -217,6 +246,6 @@ class ReminderSent(Base):
     kind: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(80))  # "engagement:12", "volunteer:3", "mission:4"
     due_at: Mapped[datetime] = mapped_column()
-    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column()
 
     __table_args__ = (UniqueConstraint("kind", "subject", name="uq_reminder_once"),)

@@ -10,10 +10,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.enums import EngagementStatus, MissionStatus
 from storage.models import Engagement, Mission, Volunteer, VolunteerSkill
 
 STAGES = ("started", "skills", "applied", "onboarded", "entry_door_done", "active_60_days")
 DIRECT = "direct"
+# Someone has taken the mission up (a dropped or declined engagement leaves it a gap).
+TAKEN_UP = (
+    EngagementStatus.INTERESTED,
+    EngagementStatus.ONBOARDING,
+    EngagementStatus.ACTIVE,
+    EngagementStatus.COMPLETED,
+)
 
 
 @dataclass
@@ -54,7 +62,7 @@ async def funnel(session: AsyncSession, now: datetime) -> Funnel:
         "entry_door_done": select(people, distinct)
         .join(Engagement, Engagement.volunteer_id == Volunteer.id)
         .join(Mission, Mission.id == Engagement.mission_id)
-        .where(Engagement.status == "completed", Mission.entry_door.is_(True))
+        .where(Engagement.status == EngagementStatus.COMPLETED, Mission.entry_door.is_(True))
         .group_by(people),
     }
     for stage, query in stages.items():
@@ -93,13 +101,11 @@ async def _median_first_response(session: AsyncSession) -> float | None:
 
 async def _skill_gaps(session: AsyncSession) -> list[tuple[Mission, Counter[str]]]:
     """Open missions nobody has taken up, with where people who have their skills came from."""
-    taken = select(Engagement.mission_id).where(
-        Engagement.status.in_(("interested", "onboarding", "active", "completed"))
-    )
+    taken = select(Engagement.mission_id).where(Engagement.status.in_(TAKEN_UP))
     missions = (
         await session.scalars(
             select(Mission)
-            .where(Mission.status == "open", Mission.id.not_in(taken))
+            .where(Mission.status == MissionStatus.OPEN, Mission.id.not_in(taken))
             .order_by(Mission.id)
         )
     ).all()

@@ -34,20 +34,20 @@ class Viewer:
 ANONYMOUS = Viewer()
 
 
-def allowed_sensitivities(viewer: Viewer, surface: Surface) -> tuple[str, ...]:
+def allowed_sensitivities(viewer: Viewer, surface: Surface) -> tuple[Sensitivity, ...]:
     """Confidential: trusted people and staff, never in public; internal: never in public."""
     if surface is Surface.PUBLIC:
-        return (Sensitivity.PUBLIC.value,)
+        return (Sensitivity.PUBLIC,)
     if viewer.sees_confidential:
-        return tuple(s.value for s in Sensitivity)
-    return (Sensitivity.PUBLIC.value, Sensitivity.INTERNAL.value)
+        return tuple(Sensitivity)
+    return (Sensitivity.PUBLIC, Sensitivity.INTERNAL)
 
 
-def allowed_statuses(viewer: Viewer, surface: Surface) -> tuple[str, ...]:
+def allowed_statuses(viewer: Viewer, surface: Surface) -> tuple[MissionStatus, ...]:
     """Staff in chat can look at drafts and closed missions; everyone else sees open ones."""
     if viewer.is_staff and surface is Surface.CHAT:
-        return tuple(s.value for s in MissionStatus)
-    return (MissionStatus.OPEN.value,)
+        return tuple(MissionStatus)
+    return (MissionStatus.OPEN,)
 
 
 def can_see(mission: Mission, viewer: Viewer, surface: Surface) -> bool:
@@ -58,10 +58,10 @@ def can_see(mission: Mission, viewer: Viewer, surface: Surface) -> bool:
 
 
 def visible_missions(
-    viewer: Viewer, surface: Surface, statuses: Iterable[str] | None = None
+    viewer: Viewer, surface: Surface, statuses: Iterable[MissionStatus] | None = None
 ) -> Select[Mission]:
     """Missions `viewer` may see on `surface`, entry doors first, then by number."""
-    wanted = tuple(statuses) if statuses is not None else (MissionStatus.OPEN.value,)
+    wanted = tuple(statuses) if statuses is not None else (MissionStatus.OPEN,)
     permitted = [s for s in wanted if s in allowed_statuses(viewer, surface)]
     return (
         select(Mission)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from storage.models import Identity, Volunteer, VolunteerSkill, utcnow
+from storage import state
+from storage.models import AuditEntry, Engagement, Identity, Volunteer, VolunteerSkill
+
+ERASED = "(effacé·e)"  # what the audit log says instead of an erased person's address
+ERASED_COUNTER = "count:erased_volunteers"
 
 
 def platform_of(address: str) -> str:
@@ -38,17 +43,31 @@ async def create(
     session: AsyncSession,
     address: str,
     *,
+    now: datetime,
     language: str = "fr",
     source: str | None = None,
     display_name: str | None = None,
 ) -> Volunteer:
-    volunteer = Volunteer(language=language, source=source, consent_at=utcnow(), skill_rows=[])
+    """A new person, as of `now`: asking the bot something is their consent."""
+    volunteer = Volunteer(
+        language=language,
+        source=source,
+        consent_at=now,
+        created_at=now,
+        last_active_at=now,
+        skill_rows=[],
+    )
     volunteer.identities.append(
         Identity(address=address, platform=platform_of(address), display_name=display_name)
     )
     session.add(volunteer)
     await session.flush()
     return volunteer
+
+
+def add_identity(volunteer: Volunteer, address: str) -> None:
+    """One more platform address for the same person (after `!lier`)."""
+    volunteer.identities.append(Identity(address=address, platform=platform_of(address)))
 
 
 async def set_skills(session: AsyncSession, volunteer: Volunteer, tags: Sequence[str]) -> None:
@@ -74,7 +93,7 @@ async def findable_with_skill(session: AsyncSession, tag: str) -> list[Volunteer
 
 
 async def alert_candidates(
-    session: AsyncSession, tags: Iterable[str], not_alerted_since: object
+    session: AsyncSession, tags: Iterable[str], not_alerted_since: datetime
 ) -> list[tuple[int, int]]:
     """(volunteer id, number of matching skills) for opted-in volunteers not alerted lately."""
     tag_list = list(tags)
@@ -106,14 +125,18 @@ async def with_skills_any(session: AsyncSession, tags: Iterable[str]) -> set[int
     return set((await session.scalars(query)).all())
 
 
+async def inactive_since(session: AsyncSession, moment: datetime) -> list[Volunteer]:
+    """Volunteers whose last activity is older than `moment` (the retention rule's reading)."""
+    query = select(Volunteer).where(Volunteer.last_active_at < moment).order_by(Volunteer.id)
+    return list((await session.scalars(query)).all())
+
+
 async def merge_into(session: AsyncSession, target: Volunteer, source: Volunteer) -> None:
     """One person, one profile: `source`'s identities, skills and missions move to `target`.
 
     `target` keeps its own trust, language and choices; an engagement both have on the same
     mission stays `target`'s.
     """
-    from storage.models import Engagement
-
     if source.id == target.id:
         return
     taken = set(
@@ -142,3 +165,24 @@ async def merge_into(session: AsyncSession, target: Volunteer, source: Volunteer
     await session.flush()
     await session.refresh(target, ["identities"])
     await set_skills(session, target, merged_skills)
+
+
+async def erase(session: AsyncSession, volunteer: Volunteer, now: datetime) -> None:
+    """Delete the person, identities, skills and free text, and scrub them from the audit log;
+    only anonymous counts stay (their engagements, with nobody attached)."""
+    addresses = [identity.address for identity in volunteer.identities]
+    await session.execute(
+        update(Engagement)
+        .where(Engagement.volunteer_id == volunteer.id)
+        .values(volunteer_id=None, closing_note=None)
+    )
+    if addresses:
+        await session.execute(
+            update(AuditEntry).where(AuditEntry.actor.in_(addresses)).values(actor=ERASED)
+        )
+        await session.execute(
+            update(AuditEntry).where(AuditEntry.target.in_(addresses)).values(target=ERASED)
+        )
+    await session.delete(volunteer)
+    await state.increment(session, ERASED_COUNTER, now)
+    await session.flush()

@@ -123,6 +123,6 @@ async def chat(database: Database, clock: Clock, platform: RecordingPlatform) ->
     brain.services.hub.register(platform)
     async with database.session() as session:
         await import_catalogue(
-            session, EXAMPLE_CATALOGUE.read_text("utf-8"), brain.services.taxonomy
+            session, EXAMPLE_CATALOGUE.read_text("utf-8"), brain.services.taxonomy, now=clock()
         )
     return Chat(brain, platform)

@@ -23,7 +23,10 @@ async def sqlite_chat(path: Path, **options: int) -> Chat:
     brain.services.hub.register(platform)
     async with database.session() as session:
         await import_catalogue(
-            session, EXAMPLE_CATALOGUE.read_text("utf-8"), brain.services.taxonomy
+            session,
+            EXAMPLE_CATALOGUE.read_text("utf-8"),
+            brain.services.taxonomy,
+            now=brain.services.clock(),
         )
     return Chat(brain, platform)
 

@@ -136,6 +136,7 @@ async def test_a_filled_mission_is_updated_where_the_call_was_published(chat: Ch
                 place="!room:mla.example",
                 language="fr",
                 mission_ids=["1", "2", "3", "4"],
+                created_at=chat.brain.services.clock(),
             )
         )
     chat.platform.platform = "matrix"

@@ -154,6 +154,7 @@ async def test_no_hidden_mission_reaches_a_surface_it_must_not(
                     "status": status.value,
                     "entry_door": door,
                 },
+                chat.brain.services.clock(),
             )
     viewer = Viewer(trust)
     async with chat.brain.database.session() as session:
@@ -191,7 +192,9 @@ async def test_confidential_alerts_only_reach_trusted_people(chat: Chat) -> None
             await chat.say("staff", f"!confiance console:{person} {level}")
     async with chat.brain.database.session() as session:
         secret = await mission_store.create(
-            session, {"title": "Coffre", "skills": ["chiffrement"], "sensitivity": "confidential"}
+            session,
+            {"title": "Coffre", "skills": ["chiffrement"], "sensitivity": "confidential"},
+            chat.brain.services.clock(),
         )
     await chat.say("staff", f"!mission modifier {secret.id}\nstatut: brouillon")
     await chat.say("staff", f"!mission modifier {secret.id}\nstatut: ouverte")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from hypothesis import given
@@ -15,10 +16,12 @@ from storage.enums import MissionStatus, Sensitivity, Trust
 from storage.models import Mission
 from storage.visibility import Surface, Viewer, allowed_sensitivities, can_see
 
+MOMENT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # whenever: these tests don't compare dates
+
 
 async def add(db: Database, **fields: object) -> int:
     async with db.session() as session:
-        mission = await mission_store.create(session, {"title": "m", **fields})
+        mission = await mission_store.create(session, {"title": "m", **fields}, MOMENT)
         return mission.id
 
 
@@ -55,7 +58,7 @@ async def test_visibility_gates_in_the_query_layer(database: Database) -> None:
 
 async def test_processed_events_keep_replies_until_delivered(database: Database) -> None:
     async with database.session() as session:
-        await events.record(session, "matrix", "$a", ["bonjour"])
+        await events.record(session, "matrix", "$a", ["bonjour"], MOMENT)
     async with database.session() as session:
         [pending] = await events.undelivered(session, "matrix")
         assert pending.replies == ["bonjour"]
@@ -69,10 +72,10 @@ async def test_processed_events_keep_replies_until_delivered(database: Database)
 async def test_state_values_and_counters(database: Database) -> None:
     async with database.session() as session:
         assert await state.get_value(session, "matrix:since") is None
-        await state.set_value(session, "matrix:since", "s1")
-        await state.set_value(session, "matrix:since", "s2")
-        assert await state.increment(session, "count:x") == 1
-        assert await state.increment(session, "count:x", 2) == 3
+        await state.set_value(session, "matrix:since", "s1", MOMENT)
+        await state.set_value(session, "matrix:since", "s2", MOMENT)
+        assert await state.increment(session, "count:x", MOMENT) == 1
+        assert await state.increment(session, "count:x", MOMENT, 2) == 3
     async with database.session() as session:
         assert await state.get_value(session, "matrix:since") == "s2"
 
@@ -88,7 +91,7 @@ async def test_backup_and_restore_across_databases(database: Database, tmp_path:
         async with target.session() as session:
             titles = [m.title for m in await mission_store.all_missions(session)]
             assert titles == ["Traduire le site", "Ajouter une police"]
-            created = await mission_store.create(session, {"title": "après"})
+            created = await mission_store.create(session, {"title": "après"}, MOMENT)
             assert created.id == 3
     finally:
         await target.dispose()

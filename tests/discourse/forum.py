@@ -90,8 +90,9 @@ class ForumWorld:
     async def load_catalogue(self) -> None:
         assert self.brain is not None
         async with self.database.session() as session:
+            services = self.brain.services
             await import_catalogue(
-                session, EXAMPLE_CATALOGUE.read_text("utf-8"), self.brain.services.taxonomy
+                session, EXAMPLE_CATALOGUE.read_text("utf-8"), services.taxonomy, now=self.clock()
             )
 
     async def poll(self) -> PollReport:

@@ -171,7 +171,12 @@ async def new_database(path: Path) -> Database:
     await database.upgrade()
     brain = make_brain(database)
     async with database.session() as session:
-        await import_catalogue(session, CATALOGUE.read_text("utf-8"), brain.services.taxonomy)
+        await import_catalogue(
+            session,
+            CATALOGUE.read_text("utf-8"),
+            brain.services.taxonomy,
+            now=brain.services.clock(),
+        )
     return database
 
 

@@ -17,7 +17,7 @@ from storage import missions as mission_store
 from storage.database import Database
 from storage.models import Appeal, Mission
 from tests.conftest import EXAMPLE_CATALOGUE
-from tests.conversation import Chat
+from tests.conversation import Chat, Clock
 from tests.web.conftest import PUBLIC_URL, Visitor, board_config, serve_board
 from tests.web.reading import ATOM, atom_problems, read_page
 
@@ -189,7 +189,7 @@ async def test_a_change_made_outside_this_process_shows_after_a_few_seconds(
 
 
 async def test_hostile_words_in_a_mission_are_shown_as_text(
-    visitor: Visitor, database: Database
+    visitor: Visitor, database: Database, clock: Clock
 ) -> None:
     async with database.session() as session:
         mission = await mission_store.create(
@@ -202,6 +202,7 @@ async def test_hostile_words_in_a_mission_are_shown_as_text(
                 "effort": "<img src=x onerror=alert(2)>",
                 "entry_door": True,
             },
+            clock(),
         )
     response = await visitor.get("/missions")
     raw = await response.text()
@@ -350,17 +351,17 @@ async def test_a_copy_the_visitor_already_has_is_not_sent_again(
 
 
 async def test_how_to_apply_points_to_the_room_and_to_the_newest_forum_call(
-    visitor: Visitor, database: Database
+    visitor: Visitor, database: Database, clock: Clock
 ) -> None:
     page = await visitor.page()
     assert page.link_to("salon Matrix") == "https://matrix.to/#/#benevoles:mla.example"
     assert page.link_to("forum") == "https://forum.chatons.example"
     assert "Écrivez !participer N avec le numéro de la mission" in page.text
     async with database.session() as session:
-        session.add(Appeal(channel="matrix", place="!equipe:mla.example"))
-        session.add(Appeal(channel="forum", place="41"))
+        session.add(Appeal(channel="matrix", place="!equipe:mla.example", created_at=clock()))
+        session.add(Appeal(channel="forum", place="41", created_at=clock()))
     async with database.session() as session:
-        session.add(Appeal(channel="forum", place="42"))
+        session.add(Appeal(channel="forum", place="42", created_at=clock()))
     page = await visitor.page()
     call = page.link_to("appel à bénévoles sur le forum")
     assert call == "https://forum.chatons.example/t/42"

@@ -12,6 +12,7 @@ import pytest
 from storage import missions as mission_store
 from storage.database import Database
 from tests.conftest import ROOT
+from tests.conversation import Clock
 from tests.web.conftest import Visitor
 from tests.web.reading import read_page
 from tests.web.test_board import EXPECTED
@@ -92,12 +93,14 @@ async def test_chromium_renders_the_board_and_keeps_screenshots(visitor: Visitor
 
 
 async def test_in_the_browser_a_hostile_title_stays_text(
-    visitor: Visitor, database: Database
+    visitor: Visitor, database: Database, clock: Clock
 ) -> None:
     find_chromium()
     async with database.session() as session:
         hostile = await mission_store.create(
-            session, {"title": "<script>document.title='pwned'</script>@room", "summary": "<b>x"}
+            session,
+            {"title": "<script>document.title='pwned'</script>@room", "summary": "<b>x"},
+            clock(),
         )
     dom = (await chromium("--dump-dom", str(visitor.client.make_url("/missions?lang=fr")))).decode()
     page = read_page(dom)

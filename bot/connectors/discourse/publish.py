@@ -43,7 +43,9 @@ async def publish_forum_appeal(tremplin: Tremplin, api_key: str, language: str) 
     finally:
         await client.close()
     async with tremplin.database.session() as session:
-        await record_appeal(session, "discourse", places, draft, CLI_ACTOR)
+        await record_appeal(
+            session, "discourse", places, draft, CLI_ACTOR, now=tremplin.brain.services.clock()
+        )
     return places
 
 

@@ -264,4 +264,4 @@ class ForumWatcher:
 
     async def _store(self, key: str, value: str) -> None:
         async with self.database.session() as session:
-            await state.set_value(session, key, value)
+            await state.set_value(session, key, value, self.clock())

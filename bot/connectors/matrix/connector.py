@@ -82,7 +82,7 @@ class MatrixConnector:
         self.secrets = secrets
         self.health = health if health is not None else Health()
         self.t = Translator(brain.services.settings.language)
-        self.ledger = Ledger(brain.database)
+        self.ledger = Ledger(brain.database, brain.services.clock)
         self.rooms = Rooms(config, self.ledger, self.t.language)
         self.unreadable = UnreadableMessages(config.unreadable_grace_seconds)
         self.client: AsyncClient | None = None

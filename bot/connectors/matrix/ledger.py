@@ -8,14 +8,14 @@ and SQLite allows one writer at a time, so nothing here writes in between.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
+from storage import engagements as engagement_store
 from storage import state
 from storage.database import Database
-from storage.models import Engagement
 
 SYNC_TOKEN = "matrix:next_batch"
 DIRECT_ROOMS = "matrix:direct_rooms"  # {user id: room id}
@@ -44,8 +44,9 @@ class ReplyPlace:
 class Ledger:
     """Sync token, direct rooms, the outbox and where unsent replies go."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, clock: Callable[[], datetime]) -> None:
         self.database = database
+        self.clock = clock
         self.direct_rooms: dict[str, str] = {}
         self.outbox: dict[str, list[QueuedMessage]] = {}
         self.unsent: dict[str, ReplyPlace] = {}
@@ -85,9 +86,10 @@ class Ledger:
             values[SYNC_TOKEN] = token
         if not values:
             return
+        now = self.clock()
         async with self.database.session() as session:
             for key, value in values.items():
-                await state.set_value(session, key, value)
+                await state.set_value(session, key, value, now)
         self._changed.clear()
 
     def remember_direct_room(self, user_id: str, room_id: str) -> None:
@@ -118,12 +120,8 @@ class Ledger:
 
     async def onboarding_rooms(self) -> dict[str, bool]:
         """Every Matrix onboarding room, with whether a coordinator has answered there."""
-        query = select(Engagement.thread_ref, Engagement.first_response_at).where(
-            Engagement.thread_platform == "matrix", Engagement.thread_ref.is_not(None)
-        )
         async with self.database.session() as session:
-            rows = (await session.execute(query)).all()
-        return {str(ref): answered is not None for ref, answered in rows}
+            return await engagement_store.thread_answers(session, "matrix")
 
 
 def _encode(value: dict[str, Any]) -> str:
