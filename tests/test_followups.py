@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from commands.reminders import run_pass
 from tests.conversation import Chat, Clock, make_brain
+
+pytestmark = pytest.mark.dates  # run again under faketime by ./dev test
 
 
 async def follow_up(chat: Chat, clock: Clock) -> list[str]:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.conversation import Chat
+
+pytestmark = pytest.mark.dates  # run again under faketime by ./dev test
 
 
 def code_in(answer: str) -> str:

@@ -15,6 +15,8 @@ from storage.models import Mission
 from storage.stats import funnel
 from tests.conversation import Chat
 
+pytestmark = pytest.mark.dates  # run again under faketime by ./dev test
+
 HIDDEN_TITLES = (
     "Administrer le Nextcloud de l'équipe",
     "Améliorer les tableaux de suivi de l'activité",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.render import to_plain
 from storage.models import Engagement
 from tests.conversation import COORDINATOR, Chat
+
+pytestmark = pytest.mark.dates  # run again under faketime by ./dev test
 
 
 async def test_skills_are_echoed_back_in_the_persons_words(chat: Chat) -> None:

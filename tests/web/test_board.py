@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
 
+import pytest
 import yaml
 from sqlalchemy import update
 
@@ -20,6 +21,8 @@ from tests.conftest import EXAMPLE_CATALOGUE
 from tests.conversation import Chat, Clock
 from tests.web.conftest import PUBLIC_URL, Visitor, board_config, serve_board
 from tests.web.reading import ATOM, atom_problems, read_page
+
+pytestmark = pytest.mark.dates  # run again under faketime by ./dev test
 
 ENTRIES: list[dict[str, Any]] = yaml.safe_load(EXAMPLE_CATALOGUE.read_text("utf-8"))["missions"]
 NUMBERED = list(enumerate(ENTRIES, 1))  # the import numbers missions in the file's order
