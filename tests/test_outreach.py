@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from commands.appeals import appeal_missions
 from commands.channels import CHANNELS, Links, render_for_channel
 from commands.chart import funnel_png
 from commands.i18n import Translator
-from storage.models import Mission
+from commands.ports import AppealText
+from storage import events
+from storage.database import Database
+from storage.models import Appeal, Mission
 from storage.stats import funnel
-from tests.conversation import Chat
+from tests.conversation import Chat, RecordingPlatform
 
 pytestmark = pytest.mark.dates  # run again under faketime by ./dev test
 
@@ -129,8 +134,6 @@ async def test_the_chart_is_a_valid_png(chat: Chat) -> None:
 
 
 async def test_a_filled_mission_is_updated_where_the_call_was_published(chat: Chat) -> None:
-    from storage.models import Appeal
-
     async with chat.brain.database.session() as session:
         session.add(
             Appeal(
@@ -152,3 +155,81 @@ async def test_a_filled_mission_is_updated_where_the_call_was_published(chat: Ch
             "bénévoles, merci ! Les autres missions restent ouvertes.",
         )
     ]
+
+
+@dataclass
+class PublishingPlatform(RecordingPlatform):
+    """A platform that publishes calls and has a staff room taking images (like Matrix).
+
+    When asked to publish, it notes whether the staff's command is already committed: the
+    platform must never be kept waiting on an open transaction, nor keep one open.
+    """
+
+    platform: str = "matrix"
+    database: Database | None = None
+    down: bool = False
+    published: list[AppealText] = field(default_factory=list)
+    command_committed: list[bool] = field(default_factory=list)
+    images: list[tuple[bytes, str]] = field(default_factory=list)
+
+    async def publish_appeal(self, appeal: AppealText) -> list[str]:
+        assert self.database is not None
+        async with self.database.session() as session:
+            self.command_committed.append(
+                await events.find(session, "matrix", "$appel") is not None
+            )
+        if self.down:
+            raise ConnectionError("homeserver unreachable")
+        self.published.append(appeal)
+        return ["!lobby:mla.example"]
+
+    async def send_staff_image(self, png: bytes, filename: str, caption: str) -> bool:
+        self.images.append((png, caption))
+        return True
+
+
+def publishing(chat: Chat, *, down: bool = False) -> PublishingPlatform:
+    platform = PublishingPlatform(database=chat.brain.database, down=down)
+    chat.platform = platform
+    chat.brain.services.hub.register(platform)
+    return platform
+
+
+async def published_calls(chat: Chat) -> list[Appeal]:
+    async with chat.brain.database.session() as session:
+        return list((await session.scalars(select(Appeal))).all())
+
+
+async def test_a_call_is_published_once_the_command_is_committed(chat: Chat) -> None:
+    platform = publishing(chat)
+    answer = await chat.say("staff", "!appel publier matrix", event_id="$appel")
+    assert answer == "Appel publié sur matrix (1 endroit·s). Les réponses y seront suivies."
+    assert platform.command_committed == [True]
+    [call] = platform.published
+    assert call.title == "La MLA renforce son équipe bénévole — novembre 2026"
+    [appeal] = await published_calls(chat)
+    assert (appeal.channel, appeal.place) == ("matrix", "!lobby:mla.example")
+    assert appeal.created_at == chat.brain.services.clock()
+    async with chat.brain.database.session() as session:  # what a restart would send again
+        stored = await events.find(session, "matrix", "$appel")
+        assert stored is not None and stored.replies == [answer]
+
+
+async def test_a_call_the_platform_refuses_is_not_recorded_and_staff_are_told(chat: Chat) -> None:
+    platform = publishing(chat, down=True)
+    answer = await chat.say("staff", "!appel publier matrix", event_id="$appel")
+    assert answer == (
+        "Je n'ai pas réussi à publier l'appel sur matrix. "
+        "Réessayez dans quelques minutes avec !appel publier matrix."
+    )
+    assert platform.command_committed == [True]
+    assert await published_calls(chat) == []
+
+
+async def test_the_funnel_chart_reaches_the_staff_room_after_the_figures(chat: Chat) -> None:
+    platform = publishing(chat)
+    await chat.say("alice", "!start masto")
+    answer = await chat.say("staff", "!stats")
+    assert "mastodon (masto) : 1 →" in answer
+    [(png, caption)] = platform.images
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and caption == "Parcours des bénévoles par canal"

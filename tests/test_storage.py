@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
-from bot.backup import read_backup, write_backup
+from bot.backup import BackupError, read_backup, write_backup
 from storage import events, state
 from storage import missions as mission_store
 from storage.database import Database
-from storage.enums import MissionStatus, Sensitivity, Trust
+from storage.enums import Commitment, MissionStatus, Sensitivity, Trust
 from storage.models import Mission
 from storage.visibility import Surface, Viewer, allowed_sensitivities, can_see
 
@@ -95,6 +99,58 @@ async def test_backup_and_restore_across_databases(database: Database, tmp_path:
             assert created.id == 3
     finally:
         await target.dispose()
+
+
+async def test_a_backup_with_an_unknown_word_is_refused_clearly(
+    database: Database, tmp_path: Path
+) -> None:
+    await add(database, title="Traduire le site")
+    backup = tmp_path / "backup.json"
+    await write_backup(database, backup)
+    document = json.loads(backup.read_text("utf-8"))
+    assert document["tables"]["missions"][0]["status"] == "open"  # stored as the plain word
+    document["tables"]["missions"][0]["status"] = "ouverte"
+    backup.write_text(json.dumps(document), "utf-8")
+    target = Database(f"sqlite+aiosqlite:///{tmp_path / 'restored.db'}")
+    await target.upgrade()
+    try:
+        with pytest.raises(BackupError) as refused:
+            await read_backup(target, backup)
+        assert str(refused.value) == (
+            f"{backup}: table missions, row 1: status 'ouverte' is not one of: "
+            "draft, open, filled, closed"
+        )
+        async with target.session() as session:
+            assert await mission_store.all_missions(session) == []  # nothing half-restored
+    finally:
+        await target.dispose()
+
+
+async def test_vocabularies_are_read_as_enums_and_stored_as_the_same_words(
+    database: Database,
+) -> None:
+    number = await add(database, sensitivity=Sensitivity.INTERNAL, commitment="recurring")
+    async with database.session() as session:
+        mission = await mission_store.get(session, number)
+        assert mission is not None
+        assert mission.sensitivity is Sensitivity.INTERNAL
+        assert mission.commitment is Commitment.RECURRING
+        assert mission.status is MissionStatus.OPEN
+        raw = (
+            await session.execute(
+                text("SELECT sensitivity, commitment, status FROM missions WHERE id = :id"),
+                {"id": number},
+            )
+        ).one()
+    assert tuple(raw) == ("internal", "recurring", "open")
+
+
+async def test_a_row_written_without_its_time_fails_loudly(database: Database) -> None:
+    with pytest.raises(IntegrityError):
+        async with database.session() as session:
+            session.add(Mission(title="sans date"))  # no created_at: no wall clock fills it in
+    async with database.session() as session:
+        assert await mission_store.all_missions(session) == []
 
 
 @given(
