@@ -66,12 +66,15 @@ async def measure(topics: int, poll_seconds: int, workdir: Path) -> Cost:
     connector = DiscourseConnector(brain, settings, KEY, client=client)
     try:
         async with database.session() as session:
-            await import_catalogue(session, CATALOGUE.read_text("utf-8"), brain.services.taxonomy)
+            now = brain.services.clock()
+            await import_catalogue(
+                session, CATALOGUE.read_text("utf-8"), brain.services.taxonomy, now=now
+            )
             for n in range(topics):
                 title = f"Appel à bénévoles numéro {n + 1} de la MLA"
                 body = f"Nous cherchons des bénévoles (appel {n + 1})."
                 topic = forum.create_topic_as(BOT, title, body, CATEGORY)
-                session.add(Appeal(channel="forum", place=str(topic.id)))
+                session.add(Appeal(channel="forum", place=str(topic.id), created_at=now))
         appeal_ids = [topic.id for topic in forum.topics]
         await connector.poll_once()  # the first poll after a start looks at every topic once
 

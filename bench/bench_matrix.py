@@ -67,7 +67,9 @@ async def new_database(path: Path) -> tuple[Database, Services]:
     await database.upgrade()
     services = Services(Settings(flood_burst=10_000, flood_per_second=10_000.0))
     async with database.session() as session:
-        await import_catalogue(session, CATALOGUE.read_text("utf-8"), services.taxonomy)
+        await import_catalogue(
+            session, CATALOGUE.read_text("utf-8"), services.taxonomy, now=services.clock()
+        )
     return database, services
 
 

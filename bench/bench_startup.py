@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -80,7 +81,10 @@ async def prepare(directory: Path, volunteers: int) -> Path:
     await database.upgrade()
     async with database.session() as session:
         await import_catalogue(
-            session, (ROOT / "examples" / "missions.yaml").read_text("utf-8"), Taxonomy.default()
+            session,
+            (ROOT / "examples" / "missions.yaml").read_text("utf-8"),
+            Taxonomy.default(),
+            now=datetime.now(UTC),
         )
     await fill_volunteers(database, volunteers, sorted(Taxonomy.default().tags))
     await database.dispose()
