@@ -65,9 +65,9 @@ async def find_for_import(session: AsyncSession, ref: str | None, title: str) ->
 
 
 async def create(session: AsyncSession, fields: dict[str, Any], now: datetime) -> Mission:
-    mission = Mission(**fields, created_at=now, updated_at=now)
-    if mission.status is None:  # the column default applies only at the INSERT
-        mission.status = MissionStatus.OPEN
+    # The status is set here rather than left to the column default, which only applies at
+    # the INSERT: an open mission is open from `now`.
+    mission = Mission(**{"status": MissionStatus.OPEN, **fields}, created_at=now, updated_at=now)
     if mission.status == MissionStatus.OPEN:
         mission.opened_at = now
     session.add(mission)
