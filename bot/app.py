@@ -79,4 +79,4 @@ async def start_tremplin(config: Config) -> Tremplin:
     await database.upgrade()
     await load_first_catalogue(database, config)
     services = Services(settings_from(config))
-    return Tremplin(config, database, Brain(database, services))
+    return Tremplin(config, database, Brain(database, services), Health(clock=services.clock))

@@ -98,7 +98,7 @@ async def cmd_console(config: Config, args: argparse.Namespace) -> int:
 
     tremplin = await start_tremplin(config)
     try:
-        await run_console(tremplin.brain, args.user)
+        await run_console(tremplin.brain, args.user, health=tremplin.health)
     finally:
         await tremplin.close()
     return 0
@@ -174,13 +174,13 @@ async def cmd_appeal(config: Config, args: argparse.Namespace) -> int:
     if args.appeal_command == "render":
         return await render_appeal(config, args.channel, args.lang or config.language)
     if args.to == "forum":  # the forum connector publishes on its own, without polling
-        from bot.connectors.discourse.publish import publish_from_command_line
+        from bot.connectors.discourse.publish import publish_from_command_line as on_forum
 
-        return await publish_from_command_line(config, args.lang or config.language)
+        return await on_forum(config, args.lang or config.language)
     if args.to == "mastodon":
-        from bot.mastodon import publish_on_mastodon
+        from bot.connectors.mastodon.publish import publish_from_command_line as on_mastodon
 
-        return await publish_on_mastodon(config, args.lang or config.language)
+        return await on_mastodon(config, args.lang or config.language)
     return await publish_appeal(config, args.to, args.lang or config.language)
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 from bot.connectors.matrix.incoming import RecentThreads, read_text_event, strip_reply_fallback
 from bot.connectors.matrix.outgoing import (
     PAGE_LIMIT,
-    guard_room_mentions,
     notice_content,
     pages,
     reply_messages,
     transaction_id,
 )
 from bot.connectors.matrix.sync import Backoff
-from bot.render import MENTION_GUARD
+from commands.text import MENTION_GUARD, Mentions, no_mentions
 
 
 def test_an_edit_is_read_from_its_new_content_never_from_the_star_fallback() -> None:
@@ -89,10 +88,10 @@ def test_every_page_of_every_reply_gets_its_own_transaction_id() -> None:
 
 
 def test_room_mentions_are_defused_but_addresses_stay_intact() -> None:
-    assert guard_room_mentions("@room et @everyone") == (
+    assert no_mentions("@room et @everyone", Mentions.ROOM) == (
         f"@{MENTION_GUARD}room et @{MENTION_GUARD}everyone"
     )
-    assert guard_room_mentions("écrire à contact@room.org") == "écrire à contact@room.org"
+    assert no_mentions("écrire à contact@room.org", Mentions.ROOM) == "écrire à contact@room.org"
 
 
 def test_a_notice_mentions_only_the_person_answered() -> None:
