@@ -11,8 +11,9 @@ CONSOLE = "console"
 
 _MATRIX_USER = re.compile(r"@[^\s:]+:\S+")
 _PREFIXED = re.compile(rf"({DISCOURSE}|{CONSOLE}):(\S+)")
-# A forum username that can be written after "@" and in `target_recipients` as it is.
-_FORUM_USERNAME = re.compile(r"[\w.\-]+")
+# A forum username that can be written after "@" and in `target_recipients` as it is: what
+# Discourse mentions (features/mentions.js: a word character, then also "." and "-" inside).
+_FORUM_USERNAME = re.compile(r"\w(?:[\w.\-]*\w)?")
 
 
 @dataclass(frozen=True)
