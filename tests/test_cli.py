@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,14 +207,30 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def healthz(port: int, within: float = 60) -> tuple[int, dict[str, Any]] | None:
+    """/healthz's status and JSON, once the server answers."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                return answer.status, json.load(answer)
+        except urllib.error.HTTPError as answer:
+            return answer.code, json.load(answer)
+        except OSError:
+            time.sleep(0.2)
+    return None
+
+
 def test_run_with_the_config_after_the_subcommand_serves_then_stops_on_sigterm(
     config_file: Path,
 ) -> None:
+    """The forum is enabled without its key: said in the log and /healthz, the rest runs."""
     port = free_port()
     config_file.write_text(
         config_file.read_text("utf-8").replace(
             "web: {enabled: false}", f"web: {{enabled: true, port: {port}}}"
-        ),
+        )
+        + "discourse: {enabled: true, url: 'http://127.0.0.1:9', username: tremplin}\n",
         "utf-8",
     )
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TREMPLIN_")}
@@ -224,18 +243,18 @@ def test_run_with_the_config_after_the_subcommand_serves_then_stops_on_sigterm(
         text=True,
     )
     try:
-        health = None
-        deadline = time.monotonic() + 60
-        while health is None and time.monotonic() < deadline and process.poll() is None:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    health = r.status
-            except OSError:
-                time.sleep(0.2)
-        assert health == 200
+        health = healthz(port)
     finally:
         process.send_signal(signal.SIGTERM)
         _out, logs = process.communicate(timeout=30)
+    assert health is not None, logs
+    status, state = health
+    assert status == 503 and state["parts"]["discourse"] == {
+        "ok": False,
+        "detail": "TREMPLIN_DISCOURSE_API_KEY is not set",
+        "at": state["parts"]["discourse"]["at"],
+    }
     assert process.returncode == 0, logs
+    assert "discourse is enabled but can't run: TREMPLIN_DISCOURSE_API_KEY is not set" in logs
     assert "Tremplin is running (web on http://127.0.0.1:" in logs
     assert "Traceback" not in logs
