@@ -11,6 +11,7 @@ from bot.config import Config, Secrets
 from bot.connectors.connector import Connector, NotConfigured
 from bot.connectors.registry import enabled_kinds
 from bot.scheduler import run_scheduler
+from commands.i18n import catalogue
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ async def run_forever(config: Config) -> int:
     scheduler: asyncio.Task[None] | None = None
     web_runner = None
     try:
+        await warm_up()
         connectors = await start_connectors(tremplin, secrets)
         if config.web.enabled:
             from bot.web import start_web
@@ -46,6 +48,12 @@ async def run_forever(config: Config) -> int:
             await web_runner.cleanup()
         await tremplin.close()
     return 0
+
+
+async def warm_up() -> None:
+    """Read the message catalogue now, in a worker thread: read at the first reply instead,
+    it would hold the event loop for a tenth of a second or more."""
+    await asyncio.to_thread(catalogue)
 
 
 async def start_connectors(tremplin: Tremplin, secrets: Secrets) -> list[Connector]:
