@@ -4,10 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.app import Tremplin
 from bot.config import Config, Secrets
 from bot.connectors.connector import Connector
+
+if TYPE_CHECKING:  # every connector has the one shape: mypy checks it here
+    from bot.connectors.console import ConsoleConnector
+    from bot.connectors.discourse import DiscourseConnector
+    from bot.connectors.mastodon import MastodonConnector
+    from bot.connectors.matrix import MatrixConnector
+
+    SHAPES: tuple[type[Connector], ...] = (
+        ConsoleConnector,
+        DiscourseConnector,
+        MastodonConnector,
+        MatrixConnector,
+    )
 
 
 def _matrix(tremplin: Tremplin, secrets: Secrets) -> Connector:
