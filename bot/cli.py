@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def commands(
         parent: argparse.ArgumentParser, dest: str, metavar: str | None = None
-    ) -> Callable[..., argparse.ArgumentParser]:
+    ) -> Callable[[str, str], argparse.ArgumentParser]:
         group = parent.add_subparsers(dest=dest, required=True, metavar=metavar)
 
         def add(name: str, summary: str) -> argparse.ArgumentParser:
