@@ -4,19 +4,24 @@ Run: ``python -m bench.bench_discourse`` from the repository root.
 Counts the requests a fake Discourse receives over one simulated hour of polls, on a quiet
 forum and on a forum where a member replies to a call every minute, and compares them with
 the budgets: 20 requests a minute for a user API key (1,200 an hour), 60 a minute shared by
-every admin key of the site (3,600 an hour).
+every admin key of the site (3,600 an hour). Also says how long the event loop was ever kept
+from running meanwhile (pydiscourse's blocking requests must stay in worker threads).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import tempfile
+import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import DiscourseConfig
 from bot.connectors.discourse import DiscourseConnector, ForumClient
+from bot.runner import warm_up
 from commands.catalogue import import_catalogue
 from storage.database import Database
 from storage.models import Appeal
@@ -33,12 +38,35 @@ SITE_BUDGET_PER_HOUR = 60 * 60
 REPLY = "Bonjour, je fais du CSS et je traduis de l'anglais, je peux aider ! (message {n})"
 
 
+TICK = 0.005  # seconds between two looks at the event loop
+
+
 @dataclass(frozen=True)
 class Cost:
     topics: int
     polls: int
     quiet: int
     busy: int
+    stall_ms: float
+
+
+@contextlib.asynccontextmanager
+async def loop_watch() -> AsyncIterator[list[float]]:
+    """The longest time, in seconds, a TICK sleep overran while the block ran (one value)."""
+    longest = [0.0]
+
+    async def watch() -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(TICK)
+            longest[0] = max(longest[0], time.perf_counter() - before - TICK)
+
+    task = asyncio.create_task(watch())
+    try:
+        yield longest
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def measure(topics: int, poll_seconds: int, workdir: Path) -> Cost:
@@ -76,23 +104,25 @@ async def measure(topics: int, poll_seconds: int, workdir: Path) -> Cost:
                 topic = forum.create_topic_as(BOT, title, body, CATEGORY)
                 session.add(Appeal(channel="forum", place=str(topic.id), created_at=now))
         appeal_ids = [topic.id for topic in forum.topics]
+        await warm_up()  # as `tremplin run` does
         await connector.poll_once()  # the first poll after a start looks at every topic once
 
-        before = len(forum.requests)
-        for _ in range(polls):
-            forum.advance(poll_seconds)
-            await connector.poll_once()
-        quiet = len(forum.requests) - before
+        async with loop_watch() as stall:
+            before = len(forum.requests)
+            for _ in range(polls):
+                forum.advance(poll_seconds)
+                await connector.poll_once()
+            quiet = len(forum.requests) - before
 
-        before = len(forum.requests)
-        for n in range(polls):
-            forum.advance(poll_seconds)
-            if (n * poll_seconds) % 60 == 0 or poll_seconds >= 60:
-                topic_id = appeal_ids[n % len(appeal_ids)]
-                forum.member_posts(f"membre{n}", topic_id, REPLY.format(n=n))
-            await connector.poll_once()
-        busy = len(forum.requests) - before
-        return Cost(topics, polls, quiet, busy)
+            before = len(forum.requests)
+            for n in range(polls):
+                forum.advance(poll_seconds)
+                if (n * poll_seconds) % 60 == 0 or poll_seconds >= 60:
+                    topic_id = appeal_ids[n % len(appeal_ids)]
+                    forum.member_posts(f"membre{n}", topic_id, REPLY.format(n=n))
+                await connector.poll_once()
+            busy = len(forum.requests) - before
+        return Cost(topics, polls, quiet, busy, stall[0] * 1000)
     finally:
         await connector.stop()
         await database.dispose()
@@ -114,6 +144,7 @@ def table(costs: list[Cost], poll_seconds: int) -> str:
         "% user key",
         "% site",
         "one read per topic, quiet",
+        "longest loop stall",
     )
     rows = [
         (
@@ -125,6 +156,7 @@ def table(costs: list[Cost], poll_seconds: int) -> str:
             share(cost.busy, USER_KEY_BUDGET_PER_HOUR),
             share(cost.busy, SITE_BUDGET_PER_HOUR),
             str(cost.polls * (1 + cost.topics)),
+            f"{cost.stall_ms:.0f} ms",
         )
         for cost in costs
     ]

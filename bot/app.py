@@ -79,4 +79,4 @@ async def start_tremplin(config: Config) -> Tremplin:
     await database.upgrade()
     services = Services(settings_from(config))
     await load_first_catalogue(database, config, services)
-    return Tremplin(config, database, Brain(database, services))
+    return Tremplin(config, database, Brain(database, services), Health(clock=services.clock))

@@ -6,8 +6,9 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from bot.app import start_tremplin
 from bot.config import Config, ConfigError, config_path, load_config
@@ -19,49 +20,74 @@ from storage.database import Database
 log = logging.getLogger("tremplin")
 
 
+def _shared_options(*, top: bool) -> argparse.ArgumentParser:
+    """`--config` and `-v`, accepted before the subcommand and after it.
+
+    Below the top level their defaults are suppressed, so an option given before the
+    subcommand is not reset by the subcommand's own parser.
+    """
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument(
+        "--config",
+        metavar="PATH",
+        default=None if top else argparse.SUPPRESS,
+        help="configuration file (default: $TREMPLIN_CONFIG or ./config.yaml)",
+    )
+    shared.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="more logs on standard error",
+    )
+    return shared
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tremplin",
         description="Recruit, match and keep technical volunteers (Maison des Lanceurs d'Alerte).",
+        parents=[_shared_options(top=True)],
     )
-    parser.add_argument(
-        "--config", help="configuration file (default: $TREMPLIN_CONFIG or ./config.yaml)"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="more logs on standard error")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    shared = _shared_options(top=False)
 
-    sub.add_parser("run", help="run the enabled connectors, the web server and the scheduler")
-    console = sub.add_parser("console", help="talk to the bot in the terminal")
+    def commands(
+        parent: argparse.ArgumentParser, dest: str, metavar: str | None = None
+    ) -> Callable[[str, str], argparse.ArgumentParser]:
+        group = parent.add_subparsers(dest=dest, required=True, metavar=metavar)
+
+        def add(name: str, summary: str) -> argparse.ArgumentParser:
+            return group.add_parser(name, help=summary, parents=[shared])
+
+        return add
+
+    command = commands(parser, "command", "COMMAND")
+    command("run", "run the enabled connectors, the web server and the scheduler")
+    console = command("console", "talk to the bot in the terminal")
     console.add_argument("--user", default="moi", help="your name: you are console:NAME")
 
-    db = sub.add_parser("db", help="the database").add_subparsers(dest="db_command", required=True)
-    db.add_parser("upgrade", help="apply the migrations")
-    backup = db.add_parser("backup", help="write every table to a file (portable JSON)")
-    backup.add_argument("file")
-    restore = db.add_parser("restore", help="load a backup into an empty database")
-    restore.add_argument("file")
+    db = commands(command("db", "the database"), "db_command")
+    db("upgrade", "apply the migrations")
+    db("backup", "write every table to a file (portable JSON)").add_argument("file")
+    db("restore", "load a backup into an empty database").add_argument("file")
 
-    missions = sub.add_parser("missions", help="the mission catalogue (YAML)")
-    missions_sub = missions.add_subparsers(dest="missions_command", required=True)
-    importing = missions_sub.add_parser("import", help="create or update missions from a file")
-    importing.add_argument("file")
-    exporting = missions_sub.add_parser("export", help="write the catalogue (standard output)")
-    exporting.add_argument("file", nargs="?")
+    missions = commands(command("missions", "the mission catalogue (YAML)"), "missions_command")
+    missions("import", "create or update missions from a file").add_argument("file")
+    missions("export", "write the catalogue (standard output)").add_argument("file", nargs="?")
 
-    appeal = sub.add_parser("appeal", help="the call for volunteers")
-    appeal_sub = appeal.add_subparsers(dest="appeal_command", required=True)
-    render = appeal_sub.add_parser("render", help="print the call for an external channel")
+    appeal = commands(command("appeal", "the call for volunteers"), "appeal_command")
+    render = appeal("render", "print the call for an external channel")
     render.add_argument("--channel", required=True, help=", ".join(CHANNELS))
     render.add_argument("--lang", choices=("fr", "en"), default=None)
-    publish = appeal_sub.add_parser("publish", help="publish the call")
+    publish = appeal("publish", "publish the call")
     publish.add_argument("--to", required=True, choices=("forum", "matrix", "mastodon"))
     publish.add_argument("--lang", choices=("fr", "en"), default=None)
 
-    reminders = sub.add_parser("reminders", help="run the follow-up pass once")
+    reminders = command("reminders", "run the follow-up pass once")
     reminders.add_argument("--now", help="the moment to act at (ISO 8601), default: now")
     reminders.add_argument("--dry-run", action="store_true", help="say what is due, send nothing")
 
-    stats = sub.add_parser("stats", help="the recruitment funnel")
+    stats = command("stats", "the recruitment funnel")
     stats.add_argument("--png", metavar="FILE", help="also write the funnel chart")
     stats.add_argument("--lang", choices=("fr", "en"), default=None)
     return parser
@@ -72,7 +98,7 @@ async def cmd_console(config: Config, args: argparse.Namespace) -> int:
 
     tremplin = await start_tremplin(config)
     try:
-        await run_console(tremplin.brain, args.user)
+        await run_console(tremplin.brain, args.user, health=tremplin.health)
     finally:
         await tremplin.close()
     return 0
@@ -151,13 +177,13 @@ async def cmd_appeal(config: Config, args: argparse.Namespace) -> int:
     if args.appeal_command == "render":
         return await render_appeal(config, args.channel, args.lang or config.language)
     if args.to == "forum":  # the forum connector publishes on its own, without polling
-        from bot.connectors.discourse.publish import publish_from_command_line
+        from bot.connectors.discourse.publish import publish_from_command_line as on_forum
 
-        return await publish_from_command_line(config, args.lang or config.language)
+        return await on_forum(config, args.lang or config.language)
     if args.to == "mastodon":
-        from bot.mastodon import publish_on_mastodon
+        from bot.connectors.mastodon.publish import publish_from_command_line as on_mastodon
 
-        return await publish_on_mastodon(config, args.lang or config.language)
+        return await on_mastodon(config, args.lang or config.language)
     return await publish_appeal(config, args.to, args.lang or config.language)
 
 
@@ -173,7 +199,7 @@ async def cmd_reminders(config: Config, args: argparse.Namespace) -> int:
     return await run_reminders_once(config, args.now, args.dry_run)
 
 
-COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Awaitable[int]]] = {
+COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "console": cmd_console,
     "run": cmd_run,
     "db": cmd_db,

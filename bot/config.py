@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -11,7 +10,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-IDENTITY = re.compile(r"^(@[^\s:]+:\S+|(discourse|console):\S+)$")
+from commands.identities import is_matrix_user, parse_identity
+
 DEFAULT_CONFIG = "config.yaml"
 
 
@@ -49,7 +49,7 @@ class MatrixConfig(Section):
             for key in ("homeserver", "user_id"):
                 if not getattr(self, key):
                     raise ValueError(f"matrix.{key} is required when matrix.enabled is true")
-        if self.user_id and not re.match(r"^@[^:\s]+:\S+$", self.user_id):
+        if self.user_id and not is_matrix_user(self.user_id):
             raise ValueError(f"matrix.user_id {self.user_id!r} is not a Matrix user id")
         return self
 
@@ -115,12 +115,15 @@ class Config(Section):
     @field_validator("staff", "coordinators")
     @classmethod
     def _identities(cls, people: list[str]) -> list[str]:
+        identities = []
         for person in people:
-            if not IDENTITY.match(person):
+            identity = parse_identity(person)
+            if identity is None:
                 raise ValueError(
                     f"{person!r} is not an identity (@user:server, discourse:NAME, console:NAME)"
                 )
-        return people
+            identities.append(str(identity))
+        return identities
 
 
 @dataclass(frozen=True)

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
 @dataclass
 class Health:
-    """Each part (matrix, discourse, scheduler…) reports ok or not, with a short detail."""
+    """Each part (matrix, discourse, scheduler…) reports ok or not, with a short detail.
+
+    With a `clock` (the brain's), each report says when it was made (`at`, seconds since the
+    epoch); without one, reports carry no time.
+    """
 
     parts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    clock: Callable[[], datetime] | None = None
 
     def report(self, part: str, ok: bool, detail: str = "", **extra: Any) -> None:
-        self.parts[part] = {"ok": ok, "detail": detail, "at": time.time(), **extra}
+        moment = {"at": self.clock().timestamp()} if self.clock is not None else {}
+        self.parts[part] = {"ok": ok, "detail": detail, **moment, **extra}
 
     @property
     def ok(self) -> bool:

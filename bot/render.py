@@ -8,6 +8,8 @@ from functools import cache
 import nh3
 from markdown_it import MarkdownIt
 
+from commands.text import unguarded
+
 ALLOWED_TAGS = {"p", "br", "strong", "em", "code", "pre", "ul", "ol", "li", "a", "blockquote"}
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()<>#+!|~>.-])")
 
@@ -30,10 +32,8 @@ def to_html(markdown: str) -> str:
     ).strip()
 
 
-MENTION_GUARD = "\u2060"  # put after `@` in people's words by commands.text.user_text
-
-
 def to_plain(markdown: str, *, keep_mention_guards: bool = False) -> str:
-    """Readable plain text: the terminal, Matrix's `body` (which keeps the mention guards)."""
+    """Readable plain text: the terminal, Matrix's `body` (which keeps the mention guards of
+    `commands.text.no_mentions`)."""
     text = _ESCAPE.sub(r"\1", markdown.replace("**", "").replace("`", ""))
-    return text if keep_mention_guards else text.replace(MENTION_GUARD, "")
+    return text if keep_mention_guards else unguarded(text)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, NewType
 
 from commands.errors import BadArgument
+from commands.identities import parse_identity
 from commands.text import echo, fold
 from storage.enums import Trust
 
@@ -14,8 +15,6 @@ MissionNumber = NewType("MissionNumber", int)
 Person = NewType("Person", str)
 Language = NewType("Language", str)
 YesNo = NewType("YesNo", bool)
-
-_PERSON = re.compile(r"^(@[^\s:]+:\S+|(discourse|console):[^\s]+)$")
 
 YES = {"oui", "o", "yes", "y", "true", "vrai", "on", "1"}
 NO = {"non", "n", "no", "false", "faux", "off", "0"}
@@ -45,9 +44,10 @@ def to_mission_number(token: str) -> MissionNumber:
 
 
 def to_person(token: str) -> Person:
-    if not _PERSON.match(token):
+    identity = parse_identity(token)
+    if identity is None:
         raise BadArgument("error.not_a_person", value=echo(token))
-    return Person(token)
+    return Person(str(identity))
 
 
 def _choice(token: str, words: dict[Any, set[str]], key: str) -> Any:

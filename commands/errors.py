@@ -35,4 +35,8 @@ class NotFound(CommandError):
 
 
 class Refused(CommandError):
-    """The command is understood and allowed, but what it asks can't be done now."""
+    """The command is understood and allowed, but what it asks can't be done now.
+
+    A platform that refuses or can't be reached raises one of these too:
+    `commands.ports.PortError`, explained like the others.
+    """

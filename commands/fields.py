@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from commands.converters import NO, YES
+from commands.identities import parse_identity
 from commands.skills import Taxonomy
 from commands.text import fold
 from storage.enums import Commitment, MissionStatus, Sensitivity
@@ -58,7 +59,6 @@ STATUS_WORDS = {
 }
 LIMITS = {"title": 200, "summary": 500, "description": 8000, "effort": 80, "ref": 120}
 _LINE = re.compile(r"^\s*([\w' ]{2,30}?)\s*:\s?(.*)$")
-_IDENTITY = re.compile(r"^(@[^\s:]+:\S+|(discourse|console):\S+)$")
 
 
 @dataclass(frozen=True)
@@ -135,10 +135,12 @@ def parse_fields(text: str, taxonomy: Taxonomy) -> ParsedFields:
                         unknown.append(tag)
             values[name] = tags
         elif name == "coordinators":
-            people = [p.lstrip() for p in re.split(r"[,;\s]+", value) if p]
-            for person in people:
-                if not _IDENTITY.match(person):
+            people = []
+            for person in (p.lstrip() for p in re.split(r"[,;\s]+", value) if p):
+                identity = parse_identity(person)
+                if identity is None:
                     raise FieldProblem(written, "fields.bad_identity", person)
+                people.append(str(identity))
             values[name] = people
         elif name == "entry_door":
             folded = fold(value)

@@ -8,7 +8,7 @@ from commands.context import Context
 from commands.converters import MissionNumber
 from commands.errors import BadArgument, NotFound, Refused
 from commands.i18n import Translator
-from commands.ports import OnboardingRequest
+from commands.ports import OnboardingRequest, PortError
 from commands.render import mission_card, mission_line, mission_ref, skill_list
 from commands.router import Router
 from commands.text import echo, fold, user_text
@@ -100,8 +100,13 @@ async def open_thread(ctx: Context, request: OnboardingRequest, line: str) -> No
         if connector is None:
             raise RuntimeError("the platform went away")
         thread = await connector.open_onboarding_thread(request)
-    except Exception:
-        log.exception("could not open the onboarding space of engagement %s", request.engagement_id)
+    except Exception as error:
+        if isinstance(error, PortError):  # the platform's doing: no traceback to read
+            log.warning("onboarding space of engagement %s: %s", request.engagement_id, error)
+        else:
+            log.exception(
+                "could not open the onboarding space of engagement %s", request.engagement_id
+            )
         await ctx.replace_replies([ctx.t("join.thread_failed", line=line, id=request.mission_id)])
         return
     coordinators = request.coordinators

@@ -1,4 +1,5 @@
-"""What the brain asks of a platform: open a private thread, send a message, tell the staff."""
+"""What the brain asks of a platform: open a private thread, send a message, tell the staff,
+publish a call; and the one error a platform's connector raises when it can't."""
 
 from __future__ import annotations
 
@@ -6,7 +7,31 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from commands.errors import Refused
+
 log = logging.getLogger(__name__)
+
+
+class PortError(Refused):
+    """A platform refused, or could not be reached for, what the brain asked: nothing was
+    done there. Every connector raises this one, never its own exceptions.
+
+    The router explains it like any refusal, in the person's language: by default
+    `port.<platform>.refused` or `port.<platform>.unavailable`, or the more precise catalogue
+    key the connector gives. `reason` is for the log: short, with no secret in it.
+    """
+
+    def __init__(
+        self, platform: str, reason: str, *, refused: bool = False, key: str | None = None
+    ) -> None:
+        super().__init__(key or f"port.{platform}.{'refused' if refused else 'unavailable'}")
+        self.platform = platform
+        self.reason = reason
+        self.refused = refused
+
+    def __str__(self) -> str:
+        kind = "refused" if self.refused else "unavailable"
+        return f"{self.platform} {kind}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -37,7 +62,8 @@ class Notice:
 
 
 class Outbound(Protocol):
-    """Implemented by each connector."""
+    """Implemented by each connector. Opening a thread raises `PortError` when the platform
+    can't; the messages answer False instead (the caller keeps them due, or tries elsewhere)."""
 
     platform: str
 
@@ -66,7 +92,8 @@ class AppealPublisher(Protocol):
     platform: str
 
     async def publish_appeal(self, appeal: AppealText) -> list[str]:
-        """Publish and return where (room ids, topic ids)."""
+        """Publish and return where (room ids, topic ids); raises `PortError` when nothing
+        could be published."""
         ...
 
 
@@ -79,6 +106,11 @@ class Hub:
 
     def register(self, connector: Outbound) -> None:
         self.connectors[connector.platform] = connector
+
+    def unregister(self, connector: Outbound) -> None:
+        """Forget `connector` (stopping), unless another one has taken its platform since."""
+        if self.connectors.get(connector.platform) is connector:
+            del self.connectors[connector.platform]
 
     def for_platform(self, platform: str) -> Outbound | None:
         return self.connectors.get(platform)

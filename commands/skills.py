@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -15,7 +14,9 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-__all__ = ["Extraction", "Skill", "Taxonomy", "fold", "slugify"]
+from commands.text import fold_letters
+
+__all__ = ["Extraction", "Skill", "Taxonomy", "slugify"]
 
 DATA_FILE = "data/skills.yaml"
 BROAD_WEIGHT = 0.5
@@ -24,7 +25,6 @@ LONG_WORD = 7  # shorter words are only corrected for two swapped letters
 MAX_PHRASE_WORDS = 3  # an unknown phrase is at most this many words
 EXACT_ONLY = "="  # alias prefix: match as written, no plural folding, no typo tolerance
 
-_EXTRA_FOLDS = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ð": "d"})
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 # A word: letters and digits, combining accents (text in NFD), a "++" or "#" for C++ and C#.
 _WORD = r"[^\W_]++(?:[\u0300-\u036f]++[^\W_]*+)*+(?:(?=[+#])(?:\+\+|#))?"
@@ -124,15 +124,9 @@ class Skill:
         return BROAD_WEIGHT if self.broad else 1.0
 
 
-def fold(text: str) -> str:
-    """Lowercase and strip accents (NFKD), for matching: "Réseaux" → "reseaux"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_EXTRA_FOLDS))
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
 def slugify(text: str) -> str:
     """Lowercase ASCII slug: accents stripped, anything else than a-z0-9 becomes one '-'."""
-    return _NOT_SLUG.sub("-", fold(text)).strip("-")
+    return _NOT_SLUG.sub("-", fold_letters(text)).strip("-")
 
 
 def _singular(word: str) -> str:
@@ -161,7 +155,7 @@ def _masculine(word: str) -> str:
 def _analyse(word: str) -> tuple[str, str, bool, bool]:
     """A word's folded form, its key (plural and feminine endings folded too), whether it
     has two letters or more, and whether it is long and plain enough to be a typo."""
-    folded = fold(word)
+    folded = fold_letters(word)
     letters = sum(char.isalpha() for char in folded)
     typo_prone = len(folded) >= MIN_TYPO_LENGTH and letters == len(folded)
     return folded, _masculine(_singular(folded)), letters >= 2, typo_prone
@@ -209,7 +203,7 @@ class _Unknown:
     def close(self) -> None:
         if self.run:
             phrase = self.text[self.run[0][0] : self.run[-1][1]]
-            self.found.setdefault(fold(phrase), phrase)
+            self.found.setdefault(fold_letters(phrase), phrase)
             self.run = []
 
     def result(self) -> tuple[str, ...]:
@@ -233,8 +227,8 @@ class Taxonomy:
             _check_skill(skill, self._skills)
             self._skills[skill.tag] = skill
         self._closure = {tag: _implied(tag, self._skills) for tag in self._skills}
-        self._stop = frozenset(fold(word) for word in (*STOP_WORDS, *stop_words))
-        self._not_typos = frozenset(fold(word) for word in not_typos)
+        self._stop = frozenset(fold_letters(word) for word in (*STOP_WORDS, *stop_words))
+        self._not_typos = frozenset(fold_letters(word) for word in not_typos)
         self._exact: dict[tuple[str, ...], str] = {}
         self._reduced: dict[tuple[str, ...], str] = {}
         self._vocab: dict[str, str] = {}

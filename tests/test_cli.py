@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -180,3 +187,74 @@ def test_reminders_once_from_the_command_line(config_file: Path) -> None:
     assert "Petit rappel" not in again.stdout
     bad = tremplin("reminders", "--now", "demain", config=config_file)
     assert bad.returncode == 2 and "not an ISO 8601 date" in bad.stderr
+
+
+def test_config_and_verbose_go_before_or_after_the_subcommand(config_file: Path) -> None:
+    before = tremplin("--config", str(config_file), "console", "--user", "bob", stdin="!missions\n")
+    after = tremplin("console", "--config", str(config_file), "--user", "bob", stdin="!missions\n")
+    verbose = tremplin("console", "--user", "staff", "-v", "--config", str(config_file))
+    for result in (before, after, verbose):
+        assert result.returncode == 0, result.stderr
+        assert "unrecognized arguments" not in result.stderr
+    assert before.stdout == after.stdout and "#1 Ouvrir le compte Mastodon" in after.stdout
+    db = tremplin("db", "upgrade", "--config", str(config_file))
+    assert "database up to date" in db.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def healthz(port: int, within: float = 60) -> tuple[int, dict[str, Any]] | None:
+    """/healthz's status and JSON, once the server answers."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+                return answer.status, json.load(answer)
+        except urllib.error.HTTPError as answer:
+            return answer.code, json.load(answer)
+        except OSError:
+            time.sleep(0.2)
+    return None
+
+
+def test_run_with_the_config_after_the_subcommand_serves_then_stops_on_sigterm(
+    config_file: Path,
+) -> None:
+    """The forum is enabled without its key: said in the log and /healthz, the rest runs."""
+    port = free_port()
+    config_file.write_text(
+        config_file.read_text("utf-8").replace(
+            "web: {enabled: false}", f"web: {{enabled: true, port: {port}}}"
+        )
+        + "discourse: {enabled: true, url: 'http://127.0.0.1:9', username: tremplin}\n",
+        "utf-8",
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TREMPLIN_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(config_file), "-v"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        health = healthz(port)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, logs = process.communicate(timeout=30)
+    assert health is not None, logs
+    status, state = health
+    assert status == 503 and state["parts"]["discourse"] == {
+        "ok": False,
+        "detail": "TREMPLIN_DISCOURSE_API_KEY is not set",
+        "at": state["parts"]["discourse"]["at"],
+    }
+    assert process.returncode == 0, logs
+    assert "discourse is enabled but can't run: TREMPLIN_DISCOURSE_API_KEY is not set" in logs
+    assert "Tremplin is running (web on http://127.0.0.1:" in logs
+    assert "Traceback" not in logs

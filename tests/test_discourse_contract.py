@@ -19,7 +19,7 @@ import pytest
 import pytest_asyncio
 from pydantic import BaseModel, ValidationError
 
-from bot.discourse_api import (
+from bot.connectors.discourse.api import (
     ARCHETYPE_PRIVATE_MESSAGE,
     CreatedPost,
     ErrorBody,
@@ -29,17 +29,19 @@ from bot.discourse_api import (
     NotificationsList,
     NotificationType,
     Post,
-    PostsList,
-    SessionCurrent,
-    SuccessBody,
     TopicListItem,
     TopicListResponse,
     TopicPosts,
+    WebhookPayload,
+)
+from tests.discourse.shapes import (
+    PostsList,
+    SessionCurrent,
+    SuccessBody,
     TopicView,
     UpdatedPost,
     User,
     UserResponse,
-    WebhookPayload,
 )
 from tests.fakes.discourse import FakeDiscourse
 

@@ -20,29 +20,31 @@ from pydiscourse.exceptions import (
     DiscourseServerError,
 )
 
-from bot.discourse_api import (
+from bot.connectors.discourse.api import (
     HEADER_EVENT,
     HEADER_EVENT_ID,
     HEADER_EVENT_SIGNATURE,
-    HEADER_EVENT_TYPE,
-    HEADER_INSTANCE,
-    HEADER_RATE_LIMIT_CODE,
     CreatedPost,
     ErrorBody,
     GroupMember,
     NotificationsList,
     NotificationType,
     Post,
+    TopicListResponse,
+    TopicPosts,
+    WebhookPayload,
+    verify_webhook_signature,
+)
+from tests.discourse.shapes import (
+    HEADER_EVENT_TYPE,
+    HEADER_INSTANCE,
+    HEADER_RATE_LIMIT_CODE,
     PostsList,
     SessionCurrent,
     SuccessBody,
-    TopicListResponse,
-    TopicPosts,
     TopicView,
     UpdatedPost,
     User,
-    WebhookPayload,
-    verify_webhook_signature,
 )
 from tests.fakes.discourse import ApiError, FakeDiscourse, PostRejected
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.mastodon import MastodonError, post_status
+from bot.connectors.mastodon.client import post_status
+from commands.ports import PortError
 from tests.fakes.mastodon import FakeMastodon
 from tests.test_cli import ROOT, tremplin
 
@@ -69,9 +70,9 @@ async def test_missing_token_or_refusal_is_said_plainly(
     assert missing.returncode == 2 and "set TREMPLIN_MASTODON_TOKEN" in missing.stderr
     mastodon.fail_with = 422
     try:
-        with pytest.raises(MastodonError, match="422"):
+        with pytest.raises(PortError, match="422"):
             await post_status(mastodon.url, mastodon.token, "Bonjour à toutes et tous", "fr")
     finally:
         mastodon.fail_with = None
-    with pytest.raises(MastodonError, match="401"):
+    with pytest.raises(PortError, match="401"):
         await post_status(mastodon.url, "wrong", "Bonjour à toutes et tous", "fr")

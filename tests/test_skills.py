@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from commands.skills import Extraction, Skill, Taxonomy, fold, slugify
+from commands.skills import Extraction, Skill, Taxonomy, slugify
+from commands.text import fold_letters
 
 
 def words(text: str) -> list[str]:
@@ -381,7 +382,7 @@ def test_no_alias_leads_to_two_tags(taxonomy: Taxonomy) -> None:
     owners: dict[str, set[str]] = {}
     for skill in taxonomy.skills:
         for alias in skill.aliases:
-            owners.setdefault(fold(alias.removeprefix("=")), set()).add(skill.tag)
+            owners.setdefault(fold_letters(alias.removeprefix("=")), set()).add(skill.tag)
     assert {alias: found for alias, found in owners.items() if len(found) > 1} == {}
 
 
@@ -452,7 +453,7 @@ def test_from_mapping_small_taxonomy() -> None:
 
 
 def test_fold() -> None:
-    assert fold("Réseaux Œuvre ÉTÉ") == "reseaux oeuvre ete"
+    assert fold_letters("Réseaux Œuvre ÉTÉ") == "reseaux oeuvre ete"
 
 
 @pytest.mark.parametrize(

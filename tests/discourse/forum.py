@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -66,7 +67,9 @@ class ForumWorld:
 
     forum: FakeDiscourse
     database: Database
-    clock: Clock = field(default_factory=Clock)
+    # The forum stamps posts with the time of day: the brain's clock starts there too, so the
+    # first poll's backlog (the last hour) is the forum's last hour, whatever the date.
+    clock: Clock = field(default_factory=lambda: Clock(datetime.now(UTC)))
     staff_room: RecordingPlatform = field(default_factory=lambda: RecordingPlatform("matrix"))
     brain: Brain | None = None
     connector: DiscourseConnector | None = None

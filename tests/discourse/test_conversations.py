@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.discourse_api import ARCHETYPE_PRIVATE_MESSAGE
+from bot.connectors.discourse.api import ARCHETYPE_PRIVATE_MESSAGE
 from storage.models import Appeal, Engagement
 from tests.discourse.forum import APPEALS, BOT, COORDINATION, ForumWorld, form
 from tests.fakes.discourse import extract_mentions

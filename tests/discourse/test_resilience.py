@@ -159,3 +159,45 @@ async def test_the_bot_never_sends_more_than_its_budget() -> None:
     waited = time.monotonic()
     await asyncio.wait_for(bucket.acquire(), 2)
     assert time.monotonic() - waited >= 0.25, "a 429 pauses every caller"
+
+
+async def test_a_call_the_forum_cannot_take_is_explained_and_not_followed(
+    world: ForumWorld,
+) -> None:
+    world.forum.inject(502, count=100, path_prefix="/posts", method="POST")
+
+    replies = await world.staff_says("!appel publier forum")
+
+    assert replies == [
+        "Le forum ne répond pas pour l'instant : rien n'y a été fait. "
+        "Réessayez dans quelques minutes."
+    ]
+    world.forum.clear_injections()
+    assert world.forum.topics == []
+    assert await world.connector.inbox.appeal_topics() == set()  # nothing to follow
+
+
+async def test_a_call_the_forum_refuses_is_explained_once(world: ForumWorld) -> None:
+    world.forum.inject(403, count=100, path_prefix="/posts", method="POST")
+
+    replies = await world.staff_says("!appel publier forum")
+
+    assert replies == [
+        "Le forum a refusé ma demande : rien n'y a été fait. "
+        "L'équipe en trouvera la raison dans le journal de Tremplin."
+    ]
+    assert len(world.forum.requests_to("/posts", "POST")) == 1  # a refusal is not retried
+
+
+async def test_without_an_appeal_category_the_call_says_which_setting_is_missing(
+    world: ForumWorld,
+) -> None:
+    await world.start(appeal_category=None)
+
+    replies = await world.staff_says("!appel publier forum")
+
+    assert replies == [
+        "Aucune catégorie du forum n'est prévue pour les appels "
+        "(réglage discourse.appeal_category) : rien n'a été publié."
+    ]
+    assert world.forum.requests_to("/posts") == []

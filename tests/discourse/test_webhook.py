@@ -10,7 +10,7 @@ from aiohttp import web
 
 from bot.app import Tremplin
 from bot.config import Config, Secrets
-from bot.discourse_api import HEADER_EVENT_ID, HEADER_EVENT_SIGNATURE, sign_webhook
+from bot.connectors.discourse.api import HEADER_EVENT_ID, HEADER_EVENT_SIGNATURE, sign_webhook
 from bot.web import make_app
 from tests.discourse.forum import ADMIN_KEY, ForumWorld
 

@@ -20,18 +20,16 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.discourse_api import (
+from bot.connectors.discourse.api import (
     ARCHETYPE_PRIVATE_MESSAGE,
     ARCHETYPE_REGULAR,
     HEADER_EVENT,
     HEADER_EVENT_ID,
     HEADER_EVENT_SIGNATURE,
-    HEADER_EVENT_TYPE,
-    HEADER_INSTANCE,
-    HEADER_RATE_LIMIT_CODE,
     NotificationType,
     sign_webhook,
 )
+from tests.discourse.shapes import HEADER_EVENT_TYPE, HEADER_INSTANCE, HEADER_RATE_LIMIT_CODE
 
 __all__ = [
     "ApiError",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from bot.config import Secrets
 from bot.connectors.matrix import MatrixConnector
 from bot.health import Health
 from storage.database import Database
-from tests.conversation import make_brain
+from tests.conversation import Clock, make_brain
 from tests.harness.synapse import RegisteredUser, SynapseServer
 from tests.matrix.people import Person, RunningBot, bot_config, bot_secrets, new_database
 
@@ -55,7 +56,8 @@ async def start_bot(tmp_path: Path) -> AsyncIterator[StartBot]:
         if user is None:
             user = await synapse.new_user("tremplin")
         matrix = bot_config(synapse, user, tmp_path / f"store-{user.localpart}", **config)
-        brain = make_brain(database, **(brain_settings or {}))
+        # Synapse stamps events with the time of day: the brain's clock starts there too.
+        brain = make_brain(database, Clock(datetime.now(UTC)), **(brain_settings or {}))
         health = Health()
         connector = MatrixConnector(matrix, brain, secrets or bot_secrets(user), health)
         running.append(connector)

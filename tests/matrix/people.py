@@ -14,9 +14,9 @@ import yaml
 from bot.config import MatrixConfig, Secrets
 from bot.connectors.matrix import MatrixConnector
 from bot.health import Health
-from bot.render import MENTION_GUARD
 from commands.brain import Brain
 from commands.catalogue import import_catalogue
+from commands.text import MENTION_GUARD
 from storage.database import Database
 from tests.conversation import make_brain
 from tests.harness.synapse import RegisteredUser, SynapseServer

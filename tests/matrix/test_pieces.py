@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
+
+from bot.config import MatrixConfig, Secrets
+from bot.connectors.matrix import MatrixConnector
 from bot.connectors.matrix.incoming import RecentThreads, read_text_event, strip_reply_fallback
 from bot.connectors.matrix.outgoing import (
     PAGE_LIMIT,
-    guard_room_mentions,
     notice_content,
     pages,
     reply_messages,
     transaction_id,
 )
 from bot.connectors.matrix.sync import Backoff
-from bot.render import MENTION_GUARD
+from commands.ports import OnboardingRequest, PortError
+from commands.text import MENTION_GUARD, Mentions, no_mentions
+from storage.database import Database
+from tests.conversation import make_brain
 
 
 def test_an_edit_is_read_from_its_new_content_never_from_the_star_fallback() -> None:
@@ -89,10 +95,10 @@ def test_every_page_of_every_reply_gets_its_own_transaction_id() -> None:
 
 
 def test_room_mentions_are_defused_but_addresses_stay_intact() -> None:
-    assert guard_room_mentions("@room et @everyone") == (
+    assert no_mentions("@room et @everyone", Mentions.ROOM) == (
         f"@{MENTION_GUARD}room et @{MENTION_GUARD}everyone"
     )
-    assert guard_room_mentions("écrire à contact@room.org") == "écrire à contact@room.org"
+    assert no_mentions("écrire à contact@room.org", Mentions.ROOM) == "écrire à contact@room.org"
 
 
 def test_a_notice_mentions_only_the_person_answered() -> None:
@@ -113,3 +119,17 @@ def test_backoff_doubles_with_jitter_up_to_its_ceiling_and_resets() -> None:
     assert low.next_delay() == 0.5
     backoff.reset()
     assert backoff.next_delay() == 1.0
+
+
+async def test_a_homeserver_out_of_reach_is_a_port_error_and_the_brain_is_told() -> None:
+    config = MatrixConfig(enabled=True, homeserver="http://127.0.0.1:9", user_id="@t:x")
+    brain = make_brain(Database("sqlite+aiosqlite:///:memory:"))
+    secrets = Secrets(None, None, None, None, None)
+    connector = MatrixConnector(config, brain, secrets)  # not started: not signed in
+    request = OnboardingRequest(1, 2, "Traduire le site", "@alice:x", ("@coord:x",), "Bienvenue")
+
+    with pytest.raises(PortError) as raised:
+        await connector.open_onboarding_thread(request)
+
+    assert raised.value.key == "port.matrix.unavailable" and not raised.value.refused
+    assert await connector.send_direct("@alice:x", "Bonjour") is False

@@ -1,8 +1,8 @@
 """The CHATONS forum (Discourse): polling, webhooks, replies, onboarding messages, appeals."""
 
 from bot.connectors.discourse.client import ForumClient, ForumError, ForumRefused, ForumUnavailable
-from bot.connectors.discourse.connector import DiscourseConnector, start_discourse
-from bot.connectors.discourse.outbound import ForumOutbound
+from bot.connectors.discourse.connector import DiscourseConnector
+from bot.connectors.discourse.outgoing import ForumOutbound
 from bot.connectors.discourse.watcher import PollReport
 
 __all__ = [
@@ -13,5 +13,4 @@ __all__ = [
     "ForumRefused",
     "ForumUnavailable",
     "PollReport",
-    "start_discourse",
 ]

@@ -24,8 +24,7 @@ from pydiscourse.exceptions import (
 )
 
 from bot.config import DiscourseConfig
-from bot.connectors.discourse.limiter import RateLimitWaitTooLong, TokenBucket
-from bot.discourse_api import (
+from bot.connectors.discourse.api import (
     CreatedPost,
     ErrorBody,
     GroupMembers,
@@ -34,6 +33,7 @@ from bot.discourse_api import (
     TopicListResponse,
     TopicPosts,
 )
+from bot.connectors.discourse.limiter import RateLimitWaitTooLong, TokenBucket
 
 log = logging.getLogger(__name__)
 

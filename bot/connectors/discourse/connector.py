@@ -9,11 +9,12 @@ import random
 
 from bot.app import Tremplin
 from bot.config import DiscourseConfig, Secrets
+from bot.connectors.connector import NotConfigured
+from bot.connectors.discourse.api import Post
 from bot.connectors.discourse.client import ForumClient
-from bot.connectors.discourse.inbox import ForumInbox
-from bot.connectors.discourse.outbound import PLATFORM, ForumOutbound
+from bot.connectors.discourse.incoming import ForumInbox
+from bot.connectors.discourse.outgoing import PLATFORM, ForumOutbound
 from bot.connectors.discourse.watcher import ForumWatcher, PollReport
-from bot.discourse_api import Post
 from bot.health import Health
 from commands.brain import Brain
 from commands.ports import AppealText, OnboardingRequest, ThreadRef
@@ -26,7 +27,7 @@ STOP_GRACE_SECONDS = 10.0
 
 
 class DiscourseConnector:
-    """Everything the bot does on the forum, started and stopped as one piece."""
+    """Everything the bot does on the forum, started and stopped as one piece (a `Connector`)."""
 
     platform = PLATFORM
 
@@ -44,12 +45,27 @@ class DiscourseConnector:
         self.config = config
         self.health = health or Health()
         self.client = client or ForumClient.from_config(config, api_key)
-        self.outbound = ForumOutbound(self.client, config, language)
+        clock = brain.services.clock
+        self.outbound = ForumOutbound(self.client, config, language, clock)
         self.inbox = ForumInbox(brain, self.outbound, self.client, config)
-        self.watcher = ForumWatcher(self.client, self.inbox, brain.database, config)
+        self.watcher = ForumWatcher(self.client, self.inbox, brain.database, config, clock)
         self._stopping = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._webhook_tasks: set[asyncio.Task[None]] = set()
+
+    @classmethod
+    def from_settings(cls, tremplin: Tremplin, secrets: Secrets) -> DiscourseConnector:
+        """The connector of `tremplin run`; raises NotConfigured without the forum's key."""
+        config = tremplin.config
+        if not secrets.discourse_api_key:
+            raise NotConfigured("TREMPLIN_DISCOURSE_API_KEY is not set")
+        return cls(
+            tremplin.brain,
+            config.discourse,
+            secrets.discourse_api_key,
+            language=config.language,
+            health=tremplin.health,
+        )
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -79,8 +95,7 @@ class DiscourseConnector:
             await asyncio.wait(self._webhook_tasks, timeout=5)
             for task in self._webhook_tasks:
                 task.cancel()
-        if self.brain.services.hub.for_platform(PLATFORM) is self:
-            self.brain.services.hub.connectors.pop(PLATFORM, None)
+        self.brain.services.hub.unregister(self)
         await self.client.close()
 
     async def poll_once(self) -> PollReport:
@@ -145,21 +160,3 @@ class DiscourseConnector:
 
     async def publish_appeal(self, appeal: AppealText) -> list[str]:
         return await self.outbound.publish_appeal(appeal)
-
-
-async def start_discourse(tremplin: Tremplin, secrets: Secrets) -> DiscourseConnector | None:
-    """The running connector for `tremplin run`, or None (said in the log and /healthz)."""
-    config, health = tremplin.config, tremplin.health
-    if not secrets.discourse_api_key:
-        log.error("discourse.enabled is true but TREMPLIN_DISCOURSE_API_KEY is not set")
-        health.report(PLATFORM, False, "TREMPLIN_DISCOURSE_API_KEY is not set")
-        return None
-    connector = DiscourseConnector(
-        tremplin.brain,
-        config.discourse,
-        secrets.discourse_api_key,
-        language=config.language,
-        health=health,
-    )
-    await connector.start()
-    return connector

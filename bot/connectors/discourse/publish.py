@@ -6,11 +6,10 @@ import sys
 
 from bot.app import Tremplin, start_tremplin
 from bot.config import Config, Secrets
-from bot.connectors.discourse.client import ForumClient
-from bot.connectors.discourse.outbound import ForumOutbound
+from bot.connectors.discourse.connector import DiscourseConnector
 from commands.appeals import AppealDraft, appeal_missions, chat_text, record_appeal
-from commands.errors import CommandError
 from commands.i18n import Translator
+from commands.ports import PortError
 
 CLI_ACTOR = "cli"
 
@@ -31,17 +30,23 @@ def missing_settings(config: Config, api_key: str | None) -> list[str]:
 async def publish_forum_appeal(tremplin: Tremplin, api_key: str, language: str) -> list[str]:
     """Compose the call as `!appel publier forum` does, post it, record where (topic ids).
 
-    Raises `commands.errors.Refused` when the forum does not take it.
+    The connector runs without polling. Raises `PortError` when the forum does not take it.
     """
-    config = tremplin.config
     async with tremplin.database.session() as session:
         draft = AppealDraft(await appeal_missions(session), language)
     text = chat_text(draft, Translator(language), tremplin.brain.services.clock(), forum=True)
-    client = ForumClient.from_config(config.discourse, api_key)
+    connector = DiscourseConnector(
+        tremplin.brain,
+        tremplin.config.discourse,
+        api_key,
+        language=language,
+        health=tremplin.health,
+    )
+    await connector.start(watch=False)
     try:
-        places = await ForumOutbound(client, config.discourse, language).publish_appeal(text)
+        places = await connector.publish_appeal(text)
     finally:
-        await client.close()
+        await connector.stop()
     async with tremplin.database.session() as session:
         await record_appeal(
             session, "discourse", places, draft, CLI_ACTOR, now=tremplin.brain.services.clock()
@@ -59,7 +64,7 @@ async def publish_from_command_line(config: Config, language: str) -> int:
     tremplin = await start_tremplin(config)
     try:
         places = await publish_forum_appeal(tremplin, api_key, language)
-    except CommandError as error:
+    except PortError as error:
         print(f"tremplin: {Translator(language)(error.key, **error.params)}", file=sys.stderr)
         return 1
     finally:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from bot.config import DiscourseConfig
+from bot.connectors.discourse.api import Notification, NotificationType, Post, TopicListItem
 from bot.connectors.discourse.client import ForumClient, ForumError, ForumRefused
-from bot.connectors.discourse.inbox import ForumInbox
-from bot.discourse_api import Notification, NotificationType, Post, TopicListItem
+from bot.connectors.discourse.incoming import ForumInbox
 from storage import state
 from storage.database import Database
 
@@ -48,10 +48,6 @@ class PostNotHandled(Exception):
     """Handling a post failed in our own code; the cursor waits and the next poll retries."""
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class PollReport:
     """What one poll did: requests sent, posts read, what failed."""
@@ -75,7 +71,7 @@ class ForumWatcher:
         inbox: ForumInbox,
         database: Database,
         config: DiscourseConfig,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime],
     ) -> None:
         self.client = client
         self.inbox = inbox

@@ -11,15 +11,15 @@ from pydantic import ValidationError
 
 from bot.app import Tremplin
 from bot.config import Secrets
-from bot.connectors.discourse.connector import DiscourseConnector
-from bot.connectors.discourse.outbound import PLATFORM
-from bot.discourse_api import (
+from bot.connectors.discourse.api import (
     HEADER_EVENT,
     HEADER_EVENT_ID,
     HEADER_EVENT_SIGNATURE,
     WebhookPayload,
     verify_webhook_signature,
 )
+from bot.connectors.discourse.connector import DiscourseConnector
+from bot.connectors.discourse.outgoing import PLATFORM
 
 log = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import aiohttp
 from nio import (
     AsyncClient,
     Event,
@@ -36,18 +37,21 @@ from bot.connectors.matrix.outgoing import (
     send_message,
     transaction_id,
 )
-from bot.connectors.matrix.rooms import MATRIX_USER, RoomError, Rooms
+from bot.connectors.matrix.rooms import RoomError, Rooms
 from bot.connectors.matrix.sync import Backoff, SyncLoop, fetch_gap
 from bot.connectors.matrix.unreadable import UnreadableMessages
 from bot.health import Health
 from commands.brain import Brain
 from commands.context import IncomingMessage, Place
 from commands.i18n import Translator
-from commands.ports import AppealText, OnboardingRequest, ThreadRef
+from commands.identities import MATRIX, is_matrix_user
+from commands.ports import AppealText, OnboardingRequest, PortError, ThreadRef
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "matrix"
+PLATFORM = MATRIX
+# What a homeserver that is away or overwhelmed makes nio raise.
+UNREACHABLE = (NotSignedIn, aiohttp.ClientError, TimeoutError)
 REQUEST_TIMEOUT = 20.0  # seconds for one ordinary request (a /sync adds its long-poll)
 MAX_SEND_ATTEMPTS = 8  # per event in this process; a restart tries once more
 RETRY_MAX_SECONDS = 60.0
@@ -66,7 +70,8 @@ class Unsent:
 
 
 class MatrixConnector:
-    """Tremplin on Matrix: commands in, replies out, onboarding rooms, staff notices."""
+    """Tremplin on Matrix: commands in, replies out, onboarding rooms, staff notices (a
+    `Connector`)."""
 
     platform = PLATFORM
 
@@ -93,6 +98,7 @@ class MatrixConnector:
             health=self.health,
             timeout_seconds=config.sync_timeout_seconds,
             backoff=Backoff(1.0, config.backoff_max_seconds),
+            clock=brain.services.clock,
             on_session_lost=self._session_lost,
         )
         self._threads = RecentThreads()
@@ -109,7 +115,7 @@ class MatrixConnector:
             return
         self.brain.services.hub.register(self)
         self._stop.clear()
-        self.health.report("matrix", False, "starting", failures=0)
+        self.health.report(PLATFORM, False, "starting", failures=0)
         self._task = asyncio.create_task(self.sync_loop.run(self._stop), name="tremplin-matrix")
 
     async def wait_until_synced(self, within: float = 30.0) -> None:
@@ -128,7 +134,8 @@ class MatrixConnector:
                 await asyncio.gather(task, return_exceptions=True)
         await self._close_client()
         await self.ledger.save()  # what was queued since the last batch
-        self.health.report("matrix", False, "stopped", failures=0)
+        self.brain.services.hub.unregister(self)
+        self.health.report(PLATFORM, False, "stopped", failures=0)
 
     async def kill(self) -> None:
         """Stop at once, mid-batch, as a crash would: for tests of exactly-once delivery."""
@@ -190,7 +197,8 @@ class MatrixConnector:
         self.rooms.observe(response)
         await self.rooms.answer_invites(response)
         # At the very first start, old messages are history, not commands waiting for us.
-        cutoff = None if since else time.time() - self.config.backlog_minutes * 60
+        now = self.brain.services.clock().timestamp()
+        cutoff = None if since else now - self.config.backlog_minutes * 60
         for room_id, info in response.rooms.join.items():
             events = list(info.timeline.events)
             if since and info.timeline.limited and info.timeline.prev_batch not in (None, since):
@@ -329,16 +337,21 @@ class MatrixConnector:
     # -- what the brain asks (commands.ports.Outbound) -----------------------------------
 
     async def open_onboarding_thread(self, request: OnboardingRequest) -> ThreadRef:
-        room_id, name = await self.rooms.open_onboarding_room(request)
+        try:
+            room_id, name = await self.rooms.open_onboarding_room(request)
+        except RoomError as error:
+            raise PortError(PLATFORM, str(error), refused=error.refused) from error
+        except UNREACHABLE as error:
+            raise PortError(PLATFORM, f"{type(error).__name__}: {error}") from error
         await self._post(room_id, request.welcome, transaction_id(f"welcome:{room_id}", 0))
         return ThreadRef(PLATFORM, room_id, name)
 
     async def send_direct(self, address: str, text: str) -> bool:
-        if not MATRIX_USER.match(address):
+        if not is_matrix_user(address):
             return False
         try:
             room_id = await self.rooms.direct_room_for(address)
-        except (RoomError, NotSignedIn) as error:
+        except (RoomError, *UNREACHABLE) as error:
             log.warning("no direct room with %s: %s", address, error)
             return False
         return await self._post(room_id, text)
@@ -352,10 +365,14 @@ class MatrixConnector:
         return await self._post(thread_ref, text)
 
     async def publish_appeal(self, appeal: AppealText) -> list[str]:
-        """The call for volunteers in every configured room, public ones included."""
+        """The call for volunteers in every configured room, public ones included; raises
+        `PortError` when it went to none of them."""
         rooms = sorted(self.rooms.configured | self.rooms.public_rooms)
         markdown = f"**{appeal.title}**\n\n{appeal.body}"
-        return [room_id for room_id in rooms if await self._post(room_id, markdown)]
+        places = [room_id for room_id in rooms if await self._post(room_id, markdown)]
+        if rooms and not places:
+            raise PortError(PLATFORM, f"the call could not be sent to {len(rooms)} room(s)")
+        return places
 
     async def send_staff_image(self, png: bytes, filename: str, caption: str) -> bool:
         """A chart in the staff room: uploaded (encrypted when the room is), then an m.image."""

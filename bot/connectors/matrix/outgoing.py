@@ -6,19 +6,17 @@ import asyncio
 import hashlib
 import io
 import logging
-import re
 import uuid
 from typing import Any
 
 from nio import AsyncClient, RoomSendResponse, UploadResponse
 
-from bot.render import MENTION_GUARD, to_html, to_plain
+from bot.render import to_html, to_plain
+from commands.text import Mentions, no_mentions
 
 log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 12_000  # characters of body per message; Matrix events stop at 64 KiB
-# `@room` and friends written at the start of a word would notify everybody in the room.
-_ROOM_MENTION = re.compile(r"(?<![\w.@])@(?=(?:room|everyone|here|channel)\b)", re.IGNORECASE)
 
 
 def transaction_id(event_id: str, index: int) -> str:
@@ -58,11 +56,6 @@ def pages(markdown: str, limit: int = PAGE_LIMIT) -> list[str]:
     return [page for page in result if page.strip()] or [markdown[:limit]]
 
 
-def guard_room_mentions(text: str) -> str:
-    """Make sure no `@room` (or `@everyone`) ever reaches Matrix as a room mention."""
-    return _ROOM_MENTION.sub("@" + MENTION_GUARD, text)
-
-
 def notice_content(
     markdown: str,
     *,
@@ -70,8 +63,9 @@ def notice_content(
     reply_to: str | None = None,
     thread_root: str | None = None,
 ) -> dict[str, Any]:
-    """An m.notice with a plain body and sanitised HTML; mentions at most the person answered."""
-    safe = guard_room_mentions(markdown)
+    """An m.notice with a plain body and sanitised HTML; mentions at most the person answered
+    (`m.mentions`), and never the whole room (`@room` is guarded, whoever wrote it)."""
+    safe = no_mentions(markdown, Mentions.ROOM)
     content: dict[str, Any] = {
         "msgtype": "m.notice",
         "body": to_plain(safe, keep_mention_guards=True),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -26,19 +25,28 @@ from bot.config import MatrixConfig
 from bot.connectors.matrix.client import NotSignedIn
 from bot.connectors.matrix.ledger import Ledger
 from commands.i18n import Translator
+from commands.identities import is_matrix_user
 from commands.ports import OnboardingRequest
 from storage.visibility import Surface
 
 log = logging.getLogger(__name__)
 
-MATRIX_USER = re.compile(r"^@[^:\s]+:\S+$")
 STAFF_POWER_LEVEL = 50
 MEGOLM = "m.megolm.v1.aes-sha2"
 ENCRYPTION_STATE = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": MEGOLM}}
 
 
 class RoomError(Exception):
-    """The homeserver refused to create or join a room."""
+    """The homeserver did not create or join a room; `errcode` says why, when it said."""
+
+    def __init__(self, message: str, response: object) -> None:
+        super().__init__(f"{message}: {response}")
+        self.errcode = str(getattr(response, "status_code", "") or "")
+
+    @property
+    def refused(self) -> bool:
+        """True when asking again won't help (a rate limit or an outage might)."""
+        return self.errcode.startswith("M_") and self.errcode != "M_LIMIT_EXCEEDED"
 
 
 class Rooms:
@@ -200,7 +208,7 @@ class Rooms:
         )
         coordinators: list[str] = []
         for person in request.coordinators:
-            if not MATRIX_USER.match(person):
+            if not is_matrix_user(person):
                 log.info("coordinator %s has no Matrix id: not invited to %s", person, name)
             elif person not in (request.volunteer, client.user_id, *coordinators):
                 coordinators.append(person)
@@ -213,7 +221,7 @@ class Rooms:
             initial_state=[ENCRYPTION_STATE] if self.config.encrypt_onboarding else [],
         )
         if not isinstance(response, RoomCreateResponse):
-            raise RoomError(f"could not create the onboarding room {name!r}: {response}")
+            raise RoomError(f"could not create the onboarding room {name!r}", response)
         room_id = str(response.room_id)
         self.fresh.add(room_id)
         self.onboarding[room_id] = False
@@ -241,7 +249,7 @@ class Rooms:
             initial_state=[ENCRYPTION_STATE] if self.config.encrypt_onboarding else [],
         )
         if not isinstance(response, RoomCreateResponse):
-            raise RoomError(f"could not open a direct room with {user_id}: {response}")
+            raise RoomError(f"could not open a direct room with {user_id}", response)
         room_id = str(response.room_id)
         self.fresh.add(room_id)
         self._remember_direct(user_id, room_id)

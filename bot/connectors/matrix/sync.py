@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -120,6 +120,7 @@ class SyncLoop:
         health: Health,
         timeout_seconds: int,
         backoff: Backoff,
+        clock: Callable[[], datetime],
         on_session_lost: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.prepare = prepare
@@ -128,6 +129,7 @@ class SyncLoop:
         self.health = health
         self.timeout_seconds = timeout_seconds
         self.backoff = backoff
+        self.clock = clock
         self.on_session_lost = on_session_lost
         self.sync_filter: str | dict[str, Any] | None = None
         self.last_sync: float | None = None
@@ -197,7 +199,7 @@ class SyncLoop:
 
     def _succeeded(self) -> None:
         self.backoff.reset()
-        self.last_sync = time.time()
+        self.last_sync = self.clock().timestamp()
         self.synced.set()
         self.health.report(HEALTH_PART, True, "syncing", last_sync=self.last_sync, failures=0)
 

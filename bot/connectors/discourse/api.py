@@ -1,4 +1,4 @@
-"""Pydantic models of the Discourse API responses Tremplin reads, plus webhook signatures."""
+"""The Discourse API as the bot reads it: models of the answers it uses, webhook signatures."""
 
 from __future__ import annotations
 
@@ -15,13 +15,9 @@ __all__ = [
     "HEADER_EVENT",
     "HEADER_EVENT_ID",
     "HEADER_EVENT_SIGNATURE",
-    "HEADER_EVENT_TYPE",
-    "HEADER_INSTANCE",
-    "HEADER_RATE_LIMIT_CODE",
-    "BasicGroup",
     "BasicUser",
     "CreatedPost",
-    "CurrentUser",
+    "DiscourseModel",
     "ErrorBody",
     "ErrorExtras",
     "GroupMember",
@@ -33,20 +29,11 @@ __all__ = [
     "NotificationsList",
     "Post",
     "PostStream",
-    "PostsList",
-    "SessionCurrent",
-    "SuccessBody",
-    "TopicDetails",
     "TopicList",
     "TopicListItem",
     "TopicListResponse",
     "TopicPosts",
-    "TopicView",
-    "UpdatedPost",
-    "User",
-    "UserResponse",
     "WebhookPayload",
-    "WebhookTopic",
     "sign_webhook",
     "verify_webhook_signature",
 ]
@@ -55,11 +42,8 @@ ARCHETYPE_REGULAR = "regular"
 ARCHETYPE_PRIVATE_MESSAGE = "private_message"
 
 HEADER_EVENT = "X-Discourse-Event"
-HEADER_EVENT_TYPE = "X-Discourse-Event-Type"
 HEADER_EVENT_ID = "X-Discourse-Event-Id"
-HEADER_INSTANCE = "X-Discourse-Instance"
 HEADER_EVENT_SIGNATURE = "X-Discourse-Event-Signature"
-HEADER_RATE_LIMIT_CODE = "Discourse-Rate-Limit-Error-Code"
 
 _SIGNATURE_PREFIX = "sha256="
 
@@ -99,15 +83,6 @@ class BasicUser(DiscourseModel):
     username: str
     name: str | None = None
     avatar_template: str | None = None
-
-
-class BasicGroup(DiscourseModel):
-    """A group as listed in a user's profile."""
-
-    id: int
-    name: str
-    automatic: bool = False
-    user_count: int | None = None
 
 
 class Post(DiscourseModel):
@@ -150,12 +125,6 @@ class CreatedPost(Post):
     post_url: str | None = None
 
 
-class UpdatedPost(DiscourseModel):
-    """The response of PUT /posts/{id}.json."""
-
-    post: Post
-
-
 class PostStream(DiscourseModel):
     """A topic's `post_stream`: a chunk of posts and, in topic views, every post id."""
 
@@ -163,54 +132,11 @@ class PostStream(DiscourseModel):
     stream: list[int] = Field(default_factory=list)
 
 
-class TopicDetails(DiscourseModel):
-    """The `details` of a topic view."""
-
-    created_by: BasicUser | None = None
-    last_poster: BasicUser | None = None
-    participants: list[BasicUser] = Field(default_factory=list)
-    allowed_users: list[BasicUser] = Field(default_factory=list)
-    allowed_groups: list[BasicGroup] = Field(default_factory=list)
-    notification_level: int | None = None
-
-
-class TopicView(DiscourseModel):
-    """GET /t/{id}.json: a topic and its first chunk of posts (`raw` only with include_raw)."""
-
-    id: int
-    title: str
-    fancy_title: str | None = None
-    slug: str | None = None
-    archetype: str = ARCHETYPE_REGULAR
-    category_id: int | None = None
-    user_id: int | None = None
-    posts_count: int
-    highest_post_number: int
-    created_at: datetime | None = None
-    closed: bool = False
-    archived: bool = False
-    visible: bool = True
-    chunk_size: int | None = None
-    post_stream: PostStream
-    details: TopicDetails | None = None
-
-    @property
-    def is_private_message(self) -> bool:
-        """True for a private message topic."""
-        return self.archetype == ARCHETYPE_PRIVATE_MESSAGE
-
-
 class TopicPosts(DiscourseModel):
     """GET /t/{id}/posts.json: the requested posts of one topic."""
 
     id: int | None = None
     post_stream: PostStream
-
-
-class PostsList(DiscourseModel):
-    """GET /posts.json: the latest public posts across topics, newest first."""
-
-    latest_posts: list[Post]
 
 
 class TopicListItem(DiscourseModel):
@@ -295,44 +221,6 @@ class NotificationsList(DiscourseModel):
     load_more_notifications: str | None = None
 
 
-class CurrentUser(DiscourseModel):
-    """The `current_user` of GET /session/current.json."""
-
-    id: int
-    username: str
-    name: str | None = None
-    admin: bool = False
-    moderator: bool = False
-    trust_level: int | None = None
-
-
-class SessionCurrent(DiscourseModel):
-    """GET /session/current.json: who the credentials act as."""
-
-    current_user: CurrentUser
-
-
-class User(DiscourseModel):
-    """The `user` of GET /u/{username}.json."""
-
-    id: int
-    username: str
-    name: str | None = None
-    admin: bool = False
-    moderator: bool = False
-    trust_level: int = 0
-    title: str | None = None
-    created_at: datetime | None = None
-    last_seen_at: datetime | None = None
-    groups: list[BasicGroup] = Field(default_factory=list)
-
-
-class UserResponse(DiscourseModel):
-    """GET /u/{username}.json: a user's public profile."""
-
-    user: User
-
-
 class GroupMember(DiscourseModel):
     """A member (or owner) of a group."""
 
@@ -385,29 +273,10 @@ class ErrorBody(DiscourseModel):
         return self.extras.wait_seconds if self.extras else None
 
 
-class SuccessBody(DiscourseModel):
-    """The `{"success": "OK"}` answer of actions such as PUT /notifications/mark-read.json."""
-
-    success: str
-
-
-class WebhookTopic(DiscourseModel):
-    """The `topic` of a topic webhook event."""
-
-    id: int
-    title: str
-    archetype: str = ARCHETYPE_REGULAR
-    category_id: int | None = None
-    user_id: int | None = None
-    slug: str | None = None
-    created_at: datetime | None = None
-
-
 class WebhookPayload(DiscourseModel):
-    """The body of a webhook delivery: a post or topic event, or a ping."""
+    """The body of a webhook delivery: a post event, or a ping (other events are ignored)."""
 
     post: Post | None = None
-    topic: WebhookTopic | None = None
     ping: str | None = None
 
 

@@ -10,13 +10,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from bot.config import DiscourseConfig
+from bot.connectors.discourse.api import Post
 from bot.connectors.discourse.client import ForumClient, ForumError, ForumRefused
-from bot.connectors.discourse.markdown import reply_body
-from bot.connectors.discourse.outbound import PLATFORM, ForumOutbound
-from bot.discourse_api import Post
+from bot.connectors.discourse.outgoing import PLATFORM, ForumOutbound, reply_body
 from commands.brain import Brain
 from commands.context import IncomingMessage, Place
-from commands.text import find_commands, without_quotes
+from commands.identities import forum_identity
+from commands.text import find_commands, mentions, without_quotes
 from storage import appeals as appeal_store
 from storage import engagements as engagement_store
 from storage.visibility import Surface
@@ -47,11 +47,6 @@ class ReplyTarget:
     topic_id: int
     post_number: int
     username: str
-
-
-def identity_of(username: str) -> str:
-    """`discourse:alice` for Alice: forum usernames ignore case, so identities are lowercase."""
-    return f"{PLATFORM}:{username.lower()}"
 
 
 class StaffDirectory:
@@ -142,8 +137,7 @@ class ForumInbox:
             return True
         if replying_to and replying_to.lower() == self.bot:
             return True
-        mention = re.compile(rf"(?<![\w@/.`])@{re.escape(self.bot)}(?![\w.-])", re.IGNORECASE)
-        return bool(mention.search(without_quotes(post.raw or "")))
+        return mentions(without_quotes(post.raw or ""), self.bot)
 
     async def handle_post(self, post: Post, *, private: bool = False) -> None:
         """Answer what needs answering in `post` (raises ForumError to be tried again later)."""
@@ -156,7 +150,7 @@ class ForumInbox:
         if post.hidden or post.deleted_at is not None:
             return
         raw = post.raw if post.raw is not None else (await self.client.post(post.id)).raw or ""
-        sender = identity_of(post.username)
+        sender = forum_identity(post.username)
         onboarding = await self.is_onboarding(post.topic_id)
         if onboarding:
             at = post.created_at
@@ -182,7 +176,7 @@ class ForumInbox:
 
         def message(text: str, event_id: str, staff: bool, free: bool) -> IncomingMessage:
             return IncomingMessage(
-                sender=identity_of(post.username),
+                sender=forum_identity(post.username),
                 text=text,
                 place=place,
                 event_id=event_id,

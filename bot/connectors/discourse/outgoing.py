@@ -1,33 +1,44 @@
-"""What the brain asks of the forum: replies, onboarding messages, direct messages, appeals."""
+"""What goes to the forum: the brain's replies, onboarding and direct messages, appeals."""
 
 from __future__ import annotations
 
 import functools
 import logging
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 
 from bot.config import DiscourseConfig
+from bot.connectors.discourse.api import ARCHETYPE_PRIVATE_MESSAGE, CreatedPost
 from bot.connectors.discourse.client import ForumClient, ForumError, ForumRefused, Json
-from bot.connectors.discourse.markdown import safe_username, silence_mentions
-from bot.discourse_api import ARCHETYPE_PRIVATE_MESSAGE, CreatedPost
-from commands.errors import Refused
 from commands.i18n import Translator
-from commands.ports import AppealText, OnboardingRequest, ThreadRef
+from commands.identities import DISCOURSE, forum_username, safe_forum_username
+from commands.ports import AppealText, OnboardingRequest, PortError, ThreadRef
+from commands.text import Mentions, no_mentions
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "discourse"
-IDENTITY_PREFIX = "discourse:"
+PLATFORM = DISCOURSE
 MAX_TITLE = 250
 # Titles tried when the forum refuses one (already used, say): "Title", "Title (2)", …
 TITLE_VARIANTS = 3
 
 
-def forum_username(identity: str) -> str | None:
-    """The forum username of an identity ("discourse:alice" → "alice"), else None."""
-    if not identity.startswith(IDENTITY_PREFIX):
-        return None
-    return safe_username(identity.removeprefix(IDENTITY_PREFIX))
+def forum_text(markdown: str) -> str:
+    """The bot's Markdown as the forum gets it: "@name" reads the same but notifies nobody
+    (mission titles like "@font-face", Matrix ids, quoted words like "@everyone")."""
+    return no_mentions(markdown, Mentions.FORUM)
+
+
+def reply_body(username: str | None, replies: list[str]) -> str:
+    """One forum post for the brain's replies, mentioning only the member answered."""
+    text = forum_text("\n\n".join(replies))
+    member = safe_forum_username(username)
+    return f"@{member} {text}" if member else text
+
+
+def port_error(error: ForumError) -> PortError:
+    """What the brain is told when the forum refused or failed."""
+    return PortError(PLATFORM, str(error), refused=isinstance(error, ForumRefused))
 
 
 def _title(text: str) -> str:
@@ -36,14 +47,22 @@ def _title(text: str) -> str:
 
 
 class ForumOutbound:
-    """The forum side of `Outbound` and `AppealPublisher`; every post goes through the client."""
+    """The forum side of `Outbound` and `AppealPublisher`; every post goes through the client
+    and every failure the brain sees is a `PortError`."""
 
     platform = PLATFORM
 
-    def __init__(self, client: ForumClient, config: DiscourseConfig, language: str) -> None:
+    def __init__(
+        self,
+        client: ForumClient,
+        config: DiscourseConfig,
+        language: str,
+        clock: Callable[[], datetime],
+    ) -> None:
         self.client = client
         self.config = config
         self.t = Translator(language)
+        self.clock = clock
 
     # ----------------------------------------------------------------- replies
 
@@ -87,9 +106,9 @@ class ForumOutbound:
         """A private message between the member, the coordinators and the bot."""
         member = forum_username(request.volunteer)
         if member is None:
-            raise ValueError(f"{request.volunteer!r} is not a forum member")
+            raise PortError(PLATFORM, f"{request.volunteer!r} is no forum member", refused=True)
         recipients = ",".join(self._recipients(member, request.coordinators))
-        body = silence_mentions(request.welcome)
+        body = forum_text(request.welcome)
         titles = [
             self.t("discourse.onboarding_title", title=request.mission_title),
             self.t("discourse.onboarding_title_named", title=request.mission_title, name=member),
@@ -99,9 +118,11 @@ class ForumOutbound:
                 created = await self._private_message(title, body, recipients)
             except ForumRefused as refused:
                 if refused.status != 422 or attempt == len(titles):
-                    raise
+                    raise port_error(refused) from refused
                 log.info("onboarding message refused (%s): trying another title", refused)
                 continue
+            except ForumError as error:
+                raise port_error(error) from error
             return ThreadRef(PLATFORM, str(created.topic_id), title)
         raise AssertionError("unreachable")
 
@@ -111,7 +132,7 @@ class ForumOutbound:
         `target_recipients` is split on "," without trimming: no spaces, ever.
         """
         people = [name for name in map(forum_username, coordinators) if name]
-        group = safe_username(self.config.coordinators_group)
+        group = safe_forum_username(self.config.coordinators_group)
         others = people or ([group] if group else [])
         bot = self.client.username.lower()
         chosen: dict[str, str] = {}
@@ -125,7 +146,7 @@ class ForumOutbound:
         member = forum_username(address)
         if member is None or member.lower() == self.client.username.lower():
             return False
-        body = silence_mentions(text)
+        body = forum_text(text)
         title = self.t("discourse.direct_title")
         try:
             try:
@@ -133,7 +154,7 @@ class ForumOutbound:
             except ForumRefused as refused:
                 if refused.status != 422:
                     raise
-                moment = datetime.now(UTC).strftime("%d/%m %H:%M:%S")
+                moment = self.clock().strftime("%d/%m %H:%M:%S")
                 again = body + "\n\n" + self.t("discourse.sent_at", moment=moment)
                 await self._private_message(title, again, member)
         except ForumError as error:
@@ -150,7 +171,7 @@ class ForumOutbound:
         if not thread_ref.isdigit():
             return False
         try:
-            await self.client.create_post(silence_mentions(text), topic_id=int(thread_ref))
+            await self.client.create_post(forum_text(text), topic_id=int(thread_ref))
         except ForumError as error:
             log.warning("message in topic %s not sent: %s", thread_ref, error)
             return False
@@ -179,8 +200,10 @@ class ForumOutbound:
         """A new topic in `discourse.appeal_category`; returns its id."""
         category = self.config.appeal_category
         if category is None:
-            raise Refused("discourse.no_appeal_category")
-        body = silence_mentions(appeal.body)
+            raise PortError(
+                PLATFORM, "no appeal category", refused=True, key="discourse.no_appeal_category"
+            )
+        body = forum_text(appeal.body)
         for attempt in range(1, TITLE_VARIANTS + 1):
             title = _title(appeal.title if attempt == 1 else f"{appeal.title} ({attempt})")
             landed = functools.partial(self._find_topic, category, title)
@@ -193,10 +216,10 @@ class ForumOutbound:
                     log.info("appeal title refused (%s): trying another", refused)
                     continue
                 log.warning("appeal not published: %s", refused)
-                raise Refused("discourse.publish_failed") from refused
+                raise port_error(refused) from refused
             except ForumError as error:
                 log.warning("appeal not published: %s", error)
-                raise Refused("discourse.publish_failed") from error
+                raise port_error(error) from error
             return [str(created.topic_id)]
         raise AssertionError("unreachable")
 
