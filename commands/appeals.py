@@ -12,7 +12,7 @@ from commands.checks import STAFF, min_trust
 from commands.context import Context
 from commands.errors import BadArgument, Refused
 from commands.i18n import Translator
-from commands.ports import AppealPublisher, AppealText
+from commands.ports import AppealPublisher, AppealText, PortError
 from commands.render import mission_line, mission_ref
 from commands.router import Router
 from commands.services import Services
@@ -120,6 +120,10 @@ async def publish_call(
     works): publish, record where in a second short transaction, then tell the person."""
     try:
         places = await publisher.publish_appeal(text)
+    except PortError as error:  # the platform said no, or can't be reached: say which
+        log.warning("the call was not published: %s", error)
+        await ctx.replace_replies([ctx.t(error.key, **error.params)])
+        return
     except Exception:
         log.exception("could not publish the call on %s", platform)
         await ctx.replace_replies([ctx.t("appeal.publish_failed", channel=where)])
