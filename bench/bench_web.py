@@ -157,7 +157,7 @@ async def run(connections: int, seconds: float, warmup: float) -> list[tuple[str
                 rps = await measure(f"{fixed}/", connections, seconds, warmup)
                 results = [("fixed small HTML page (baseline)", rps)]
                 for case in CASES:
-                    board.caching, board.recheck_seconds = case.caching, case.recheck_seconds
+                    board.caching, board.cache.recheck_seconds = case.caching, case.recheck_seconds
                     rps = await measure(f"{served}/missions", connections, seconds, warmup)
                     results.append((case.label, rps))
         finally:

@@ -22,6 +22,7 @@ from commands.services import Services
 from commands.text import echo, fold
 from storage import audit
 from storage import missions as mission_store
+from storage.changes import Change, note_change
 from storage.enums import Trust
 from storage.models import Appeal, Mission
 from storage.visibility import ANONYMOUS, Surface
@@ -123,6 +124,7 @@ async def record_appeal(
                 mission_ids=[str(m.id) for m in draft.missions],
             )
         )
+    note_change(session, Change.APPEALS)  # the board shows the newest call
     await audit.record(session, actor, "appeal.publish", channel, {"places": places})
 
 

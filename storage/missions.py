@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.changes import Change, note_change, note_change_to
 from storage.models import Mission, utcnow
 from storage.visibility import Surface, Viewer, can_see, visible_missions
 
@@ -67,6 +68,7 @@ async def create(session: AsyncSession, fields: dict[str, Any]) -> Mission:
     if mission.status == "open":
         mission.opened_at = utcnow()
     session.add(mission)
+    note_change(session, Change.MISSIONS)
     await session.flush()
     return mission
 
@@ -81,6 +83,8 @@ def apply(mission: Mission, fields: dict[str, Any]) -> dict[str, tuple[Any, Any]
             setattr(mission, name, value)
     if "status" in changes and mission.status == "open":
         mission.opened_at = utcnow()
+    if changes:
+        note_change_to(mission, Change.MISSIONS)
     return changes
 
 

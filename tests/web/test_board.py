@@ -9,17 +9,21 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
 
+import pytest
 import yaml
 from sqlalchemy import update
 
+from commands.appeals import AppealDraft, record_appeal
 from commands.skills import Taxonomy
 from storage import missions as mission_store
 from storage.database import Database
-from storage.models import Appeal, Mission
+from storage.models import Mission
 from tests.conftest import EXAMPLE_CATALOGUE
 from tests.conversation import Chat
 from tests.web.conftest import PUBLIC_URL, Visitor, board_config, serve_board
 from tests.web.reading import ATOM, atom_problems, read_page
+
+pytestmark = pytest.mark.dates  # the feeds' dates: also run under faketime, years away
 
 ENTRIES: list[dict[str, Any]] = yaml.safe_load(EXAMPLE_CATALOGUE.read_text("utf-8"))["missions"]
 NUMBERED = list(enumerate(ENTRIES, 1))  # the import numbers missions in the file's order
@@ -183,7 +187,7 @@ async def test_a_change_made_outside_this_process_shows_after_a_few_seconds(
     async with database.session() as session:  # a bulk UPDATE, as another process would do
         await session.execute(update(Mission).where(Mission.title == first).values(status="closed"))
     assert first in (await visitor.page()).titles  # the cached page, for a few seconds at most
-    visitor.board.recheck_seconds = 0.05
+    visitor.board.cache.recheck_seconds = 0.05
     await asyncio.sleep(0.1)
     assert first not in (await visitor.page()).titles
 
@@ -356,11 +360,12 @@ async def test_how_to_apply_points_to_the_room_and_to_the_newest_forum_call(
     assert page.link_to("salon Matrix") == "https://matrix.to/#/#benevoles:mla.example"
     assert page.link_to("forum") == "https://forum.chatons.example"
     assert "Écrivez !participer N avec le numéro de la mission" in page.text
+    draft = AppealDraft([], "fr")  # calls recorded as the bot records them once published
     async with database.session() as session:
-        session.add(Appeal(channel="matrix", place="!equipe:mla.example"))
-        session.add(Appeal(channel="forum", place="41"))
+        await record_appeal(session, "matrix", ["!equipe:mla.example"], draft, "staff")
+        await record_appeal(session, "discourse", ["41"], draft, "staff")
     async with database.session() as session:
-        session.add(Appeal(channel="forum", place="42"))
+        await record_appeal(session, "discourse", ["42"], draft, "staff")
     page = await visitor.page()
     call = page.link_to("appel à bénévoles sur le forum")
     assert call == "https://forum.chatons.example/t/42"
