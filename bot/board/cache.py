@@ -57,6 +57,10 @@ class PageCache:
         self._checked_at = -math.inf
         self._generation = 0  # moves on whenever the pages kept so far become stale
 
+    def __len__(self) -> int:
+        """How many pages are kept."""
+        return len(self._pages)
+
     def invalidate(self) -> None:
         """The board changed: forget every page, and read the fingerprint again when asked."""
         self._generation += 1

@@ -7,6 +7,7 @@ import html
 import json
 import xml.etree.ElementTree as ET
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from storage import missions as mission_store
 from storage.database import Database
 from storage.models import Mission
 from tests.conftest import EXAMPLE_CATALOGUE
-from tests.conversation import Chat
+from tests.conversation import Chat, Clock
 from tests.web.conftest import PUBLIC_URL, Visitor, board_config, serve_board
 from tests.web.reading import ATOM, atom_problems, read_page
 
@@ -190,6 +191,42 @@ async def test_a_change_made_outside_this_process_shows_after_a_few_seconds(
     visitor.board.cache.recheck_seconds = 0.05
     await asyncio.sleep(0.1)
     assert first not in (await visitor.page()).titles
+
+
+async def test_a_change_in_another_database_does_not_reach_this_board(
+    visitor: Visitor, database: Database, chat: Chat, tmp_path: Path
+) -> None:
+    first = EXPECTED[0]
+    assert first in (await visitor.page()).titles
+    async with database.session() as session:  # as another process would: this board can't know
+        await session.execute(update(Mission).where(Mission.title == first).values(status="closed"))
+    elsewhere = Database(f"sqlite+aiosqlite:///{tmp_path / 'elsewhere.db'}")
+    await elsewhere.upgrade()
+    try:
+        async with elsewhere.session() as session:
+            await mission_store.create(session, {"title": "Une mission d'une autre base"})
+    finally:
+        await elsewhere.dispose()
+    assert first in (await visitor.page()).titles  # still the kept page: not this board's news
+    added = await chat.say("staff", "!mission ajouter\ntitre: Relire la FAQ du site\nporte: oui")
+    assert added.startswith("Mission ajoutée")
+    titles = (await visitor.page()).titles
+    assert first not in titles and "Relire la FAQ du site" in titles
+
+
+async def test_the_feeds_tell_the_time_of_the_bots_clock(
+    visitor: Visitor, chat: Chat, clock: Clock
+) -> None:
+    assert (await visitor.json())["generated_at"] == f"{clock():%Y-%m-%dT%H:%M:%SZ}"
+    clock.advance(days=400)
+    for title in EXPECTED:
+        closed = await chat.say("staff", f"!mission fermer {NUMBER_OF[title]}")
+        assert closed.startswith("Mission fermée")
+    later = f"{clock():%Y-%m-%dT%H:%M:%SZ}"
+    data = await visitor.json()
+    assert data["missions"] == [] and data["generated_at"] == later
+    feed = await visitor.atom()  # nothing to show: the feed was updated now, by the bot's clock
+    assert feed.findtext(ATOM + "updated") == later
 
 
 async def test_hostile_words_in_a_mission_are_shown_as_text(
