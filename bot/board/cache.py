@@ -7,18 +7,14 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import NamedTuple
 
 MAX_CACHED_PAGES = 32  # the address in a key comes from the request when no public_url is set
 RECHECK_SECONDS = 5.0
 
 
-class PageKey(NamedTuple):
-    """Which page: its format, its language, the address the board lives under."""
-
-    format: str
-    language: str
-    base: str
+# Which page: (format, language, the address the board lives under). A plain tuple: it is
+# built on every request, and a NamedTuple costs several times as much to make.
+PageKey = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
@@ -67,10 +63,8 @@ class PageCache:
         self._pages.clear()
         self._fingerprint = None
 
-    async def _current_generation(self) -> int:
-        now = time.monotonic()
-        if self._fingerprint is not None and now - self._checked_at < self.recheck_seconds:
-            return self._generation
+    async def _recheck(self, now: float) -> int:
+        """Read the fingerprint again; the generation the pages rendered from now belong to."""
         generation = self._generation
         fingerprint = await self.read_fingerprint()
         if generation != self._generation:  # a change was told while reading: read it again
@@ -85,7 +79,11 @@ class PageCache:
         self, key: PageKey, render: Callable[[PageKey], Awaitable[Rendered]]
     ) -> Rendered:
         """The page kept under `key`, else rendered now (and kept, unless the board changed)."""
-        generation = await self._current_generation()
+        now = time.monotonic()
+        if self._fingerprint is not None and now - self._checked_at < self.recheck_seconds:
+            generation = self._generation
+        else:
+            generation = await self._recheck(now)
         cached = self._pages.get(key)
         if cached is not None:
             return cached

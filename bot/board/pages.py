@@ -82,20 +82,21 @@ class Board:
         return await read_fingerprint(self.database)
 
     async def render(self, key: PageKey) -> Rendered:
+        kind, language, base = key
         snapshot = await read_snapshot(self.database)
         settings = self.settings
         context = Context(
-            key.language,
-            key.base,
+            language,
+            base,
             self.taxonomy,
             where_to_apply(settings.matrix_room, settings.forum_url, snapshot.forum_place),
             settings.missions_language,
             self.clock(),
         )
-        return Rendered.of(FORMATS[key.format].render(snapshot, context))
+        return Rendered.of(FORMATS[kind].render(snapshot, context))
 
-    async def page(self, format: str, language: str, base: str) -> Rendered:
-        key = PageKey(format, language, base)
+    async def page(self, kind: str, language: str, base: str) -> Rendered:
+        key = (kind, language, base)
         if not self.caching:
             return await self.render(key)
         return await self.cache.page(key, self.render)

@@ -33,23 +33,23 @@ def is_fresh(request: web.Request, rendered: Rendered) -> bool:
     return any(tag.value in (rendered.etag, "*") for tag in tags)
 
 
-async def serve(request: web.Request, format: str) -> web.Response:
-    """The board in `format`, in the visitor's language; 304 when their copy is current."""
+async def serve(request: web.Request, kind: str) -> web.Response:
+    """The board as `kind` (html, json, atom) in the visitor's language; 304 if theirs is fresh."""
     board = request.app[BOARD_KEY]
     language = requested_language(
         request.query.get("lang"), request.headers.get("Accept-Language", "")
     )
     base = board.settings.public_base or str(request.url.origin())
-    rendered = await board.page(format, language, base)
+    rendered = await board.page(kind, language, base)
     headers = {**COMMON_HEADERS, "Content-Language": language}
-    if FORMATS[format].cross_origin:
+    if FORMATS[kind].cross_origin:
         headers["Access-Control-Allow-Origin"] = "*"
     if is_fresh(request, rendered):
         response = web.Response(status=304, headers=headers)
     else:
         response = web.Response(
             body=rendered.body,
-            content_type=FORMATS[format].content_type,
+            content_type=FORMATS[kind].content_type,
             charset="utf-8",
             headers=headers,
         )

@@ -14,7 +14,7 @@ from storage import missions as mission_store
 from storage.changes import Change
 from storage.database import Database
 
-KEY = PageKey("html", "fr", "https://benevoles.mla.example")
+KEY: PageKey = ("html", "fr", "https://benevoles.mla.example")
 
 
 async def test_the_database_tells_its_subscribers_what_was_committed_and_nothing_else(
@@ -78,7 +78,7 @@ class Renderer:
         self.count += 1
         while self.during:
             self.during.pop().invalidate()  # a staff change committed while rendering
-        return Rendered.of(f"{key.format} v{self.count}".encode())
+        return Rendered.of(f"{key[0]} v{self.count}".encode())
 
 
 async def fixed_fingerprint() -> object:
@@ -143,7 +143,7 @@ async def test_the_cache_keeps_a_bounded_number_of_pages() -> None:
     cache = PageCache(fixed_fingerprint, max_pages=3)
     render = Renderer()
     for number in range(10):  # visitors sending ten different Host headers
-        await cache.page(PageKey("html", "fr", f"http://host-{number}"), render)
+        await cache.page(("html", "fr", f"http://host-{number}"), render)
     assert len(cache) <= 3
 
 
