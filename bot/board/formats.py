@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.board.context import Context
 from bot.board.feeds import render_atom, render_json
-from bot.board.page import render_html
+from bot.board.html_page import render_html
 from bot.board.snapshot import Snapshot
 
 

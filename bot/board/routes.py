@@ -7,7 +7,7 @@ from aiohttp import web
 from bot.board.cache import Rendered
 from bot.board.formats import FORMATS
 from bot.board.languages import requested_language
-from bot.board.pages import Board
+from bot.board.service import Board
 
 BOARD_KEY = web.AppKey("board", Board)
 COMMON_HEADERS = {
