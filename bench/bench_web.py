@@ -3,7 +3,8 @@
 Run from the repository root: ``.venv/bin/python -m bench.bench_web [--seconds 5] [-c 20]``.
 Both servers run in this process on 127.0.0.1 (the example catalogue, SQLite); the load comes
 from a separate process keeping N aiohttp connections busy for a fixed time, the same way for
-every case, so the figures compare.
+every case, so the figures compare. The server's CPU time per request is shown too: on a
+machine shared with other work, it moves much less than requests per second do.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import aiohttp
@@ -44,6 +45,14 @@ class Load:
     errors: int = 0
 
 
+@dataclass(frozen=True)
+class Measured:
+    """What one case got: requests per second, and the server's CPU time per request."""
+
+    rps: float
+    cpu_us_per_request: float
+
+
 async def keep_asking(session: aiohttp.ClientSession, url: str, until: float, load: Load) -> None:
     while time.perf_counter() < until:
         async with session.get(url) as response:
@@ -54,8 +63,10 @@ async def keep_asking(session: aiohttp.ClientSession, url: str, until: float, lo
                 load.errors += 1
 
 
-async def generate_load(url: str, connections: int, seconds: float, warmup: float) -> Load:
-    """`connections` clients asking `url` back to back; what they got in `seconds`."""
+async def generate_load(
+    url: str, connections: int, seconds: float, warmup: float
+) -> tuple[Load, Load]:
+    """`connections` clients asking `url` back to back; what they got warming up, in `seconds`."""
     connector = aiohttp.TCPConnector(limit=connections)
     async with aiohttp.ClientSession(connector=connector) as session:
         start = time.perf_counter()
@@ -68,11 +79,13 @@ async def generate_load(url: str, connections: int, seconds: float, warmup: floa
         await asyncio.gather(
             *(keep_asking(session, url, until, measured) for _ in range(connections))
         )
-    return measured
+    return warm, measured
 
 
-async def measure(url: str, connections: int, seconds: float, warmup: float) -> float:
-    """Requests per second on `url`, as seen by a separate load-generating process."""
+async def measure(url: str, connections: int, seconds: float, warmup: float) -> Measured:
+    """Requests per second on `url`, as seen by a separate load-generating process, and what
+    each cost this (the serving) process in CPU time, warm-up included."""
+    cpu_before = time.process_time()
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -89,12 +102,14 @@ async def measure(url: str, connections: int, seconds: float, warmup: float) -> 
         cwd=ROOT,
     )
     output, _ = await process.communicate()
+    cpu = time.process_time() - cpu_before
     if process.returncode != 0:
         raise RuntimeError(f"the load generator failed on {url}")
     result = json.loads(output)
     if result["errors"]:
         raise RuntimeError(f"{result['errors']} failed requests on {url}")
-    return float(result["requests"]) / seconds
+    served = result["requests"] + result["warmup_requests"]
+    return Measured(float(result["requests"]) / seconds, cpu / max(served, 1) * 1e6)
 
 
 # --- the servers -----------------------------------------------------------------------------
@@ -144,7 +159,7 @@ CASES = (
 )
 
 
-async def run(connections: int, seconds: float, warmup: float) -> list[tuple[str, float]]:
+async def run(connections: int, seconds: float, warmup: float) -> list[tuple[str, Measured]]:
     """Requests per second: the fixed page first, then /missions in each caching mode."""
     baseline = web.Application()
     baseline.router.add_get("/", fixed_page)
@@ -154,22 +169,32 @@ async def run(connections: int, seconds: float, warmup: float) -> list[tuple[str
         board = board_app[BOARD_KEY]
         try:
             async with serving(baseline) as fixed, serving(board_app) as served:
-                rps = await measure(f"{fixed}/", connections, seconds, warmup)
-                results = [("fixed small HTML page (baseline)", rps)]
+                measured = await measure(f"{fixed}/", connections, seconds, warmup)
+                results = [("fixed small HTML page (baseline)", measured)]
                 for case in CASES:
-                    board.caching, board.recheck_seconds = case.caching, case.recheck_seconds
-                    rps = await measure(f"{served}/missions", connections, seconds, warmup)
-                    results.append((case.label, rps))
+                    board.caching, board.cache.recheck_seconds = case.caching, case.recheck_seconds
+                    measured = await measure(f"{served}/missions", connections, seconds, warmup)
+                    results.append((case.label, measured))
         finally:
             await tremplin.close()
     return results
 
 
-def show(results: list[tuple[str, float]], connections: int, seconds: float) -> None:
+def show(results: list[tuple[str, Measured]], connections: int, seconds: float) -> None:
     baseline = results[0][1]
-    rows = [(label, f"{rps:,.0f}", f"{rps / baseline:.2f}x") for label, rps in results]
+    rows = [
+        (
+            label,
+            f"{got.rps:,.0f}",
+            f"{got.rps / baseline.rps:.2f}x",
+            f"{got.cpu_us_per_request:,.0f}",
+            f"{got.cpu_us_per_request / baseline.cpu_us_per_request:.2f}x",
+        )
+        for label, got in results
+    ]
     title = f"web board: GET, {connections} connections, {seconds:g} s per case"
-    print_table(title, ("served", "req/s", "vs baseline"), rows)
+    header = ("served", "req/s", "vs baseline", "server CPU µs/req", "vs baseline")
+    print_table(title, header, rows)
 
 
 def main() -> None:
@@ -181,12 +206,18 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
     if args.load:
-        load = asyncio.run(generate_load(args.load, args.connections, args.seconds, args.warmup))
-        print(json.dumps({"requests": load.requests, "errors": load.errors}))
+        warm, load = asyncio.run(
+            generate_load(args.load, args.connections, args.seconds, args.warmup)
+        )
+        print(
+            json.dumps(
+                {"requests": load.requests, "warmup_requests": warm.requests, "errors": load.errors}
+            )
+        )
         return
     results = asyncio.run(run(args.connections, args.seconds, args.warmup))
     if args.json:
-        print(json.dumps(dict(results), indent=2))
+        print(json.dumps({label: asdict(got) for label, got in results}, indent=2))
         return
     show(results, args.connections, args.seconds)
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.changes import Change, note_change
 from storage.models import Appeal
 
 
@@ -31,6 +32,7 @@ async def record(
                 created_at=now,
             )
         )
+    note_change(session, Change.APPEALS)  # the board shows the newest forum call
 
 
 async def places(session: AsyncSession, channel: str) -> list[str]:

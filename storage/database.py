@@ -14,6 +14,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.changes import ChangeFeed
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 # The session handlers and repositories are given; the layers above name it from here.
@@ -50,6 +52,7 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", self._sqlite_pragmas)
         self.busy_timeout_ms = busy_timeout_ms
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.changes = ChangeFeed()
 
     def _sqlite_pragmas(self, dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -61,9 +64,14 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[Session]:
-        """A session whose work is committed at the end of the block, rolled back on error."""
-        async with self.sessions() as session, session.begin():
-            yield session
+        """A session whose work is committed at the end of the block, rolled back on error.
+
+        Once committed, the changes noted in it (`storage.changes`) are told to `changes`.
+        """
+        async with self.sessions() as session:
+            async with session.begin():
+                yield session
+            self.changes.publish(session)
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration."""

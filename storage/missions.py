@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.changes import Change, note_change, note_change_to
 from storage.enums import MissionStatus
 from storage.models import Mission
 from storage.visibility import Surface, Viewer, can_see, visible_missions
@@ -71,6 +72,7 @@ async def create(session: AsyncSession, fields: dict[str, Any], now: datetime) -
     if mission.status == MissionStatus.OPEN:
         mission.opened_at = now
     session.add(mission)
+    note_change(session, Change.MISSIONS)
     await session.flush()
     return mission
 
@@ -85,6 +87,7 @@ def apply(mission: Mission, fields: dict[str, Any], now: datetime) -> dict[str, 
             setattr(mission, name, value)
     if changes:
         mission.updated_at = now
+        note_change_to(mission, Change.MISSIONS)
     if "status" in changes and mission.status == MissionStatus.OPEN:
         mission.opened_at = now
     return changes

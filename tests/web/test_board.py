@@ -7,22 +7,24 @@ import html
 import json
 import xml.etree.ElementTree as ET
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from sqlalchemy import update
 
+from commands.appeals import AppealDraft, record_appeal
 from commands.skills import Taxonomy
 from storage import missions as mission_store
 from storage.database import Database
-from storage.models import Appeal, Mission
+from storage.models import Mission
 from tests.conftest import EXAMPLE_CATALOGUE
 from tests.conversation import Chat, Clock
 from tests.web.conftest import PUBLIC_URL, Visitor, board_config, serve_board
 from tests.web.reading import ATOM, atom_problems, read_page
 
-pytestmark = pytest.mark.dates  # run again under faketime by ./dev test
+pytestmark = pytest.mark.dates  # the feeds' dates: also run under faketime, years away
 
 ENTRIES: list[dict[str, Any]] = yaml.safe_load(EXAMPLE_CATALOGUE.read_text("utf-8"))["missions"]
 NUMBERED = list(enumerate(ENTRIES, 1))  # the import numbers missions in the file's order
@@ -186,9 +188,45 @@ async def test_a_change_made_outside_this_process_shows_after_a_few_seconds(
     async with database.session() as session:  # a bulk UPDATE, as another process would do
         await session.execute(update(Mission).where(Mission.title == first).values(status="closed"))
     assert first in (await visitor.page()).titles  # the cached page, for a few seconds at most
-    visitor.board.recheck_seconds = 0.05
+    visitor.board.cache.recheck_seconds = 0.05
     await asyncio.sleep(0.1)
     assert first not in (await visitor.page()).titles
+
+
+async def test_a_change_in_another_database_does_not_reach_this_board(
+    visitor: Visitor, database: Database, chat: Chat, tmp_path: Path, clock: Clock
+) -> None:
+    first = EXPECTED[0]
+    assert first in (await visitor.page()).titles
+    async with database.session() as session:  # as another process would: this board can't know
+        await session.execute(update(Mission).where(Mission.title == first).values(status="closed"))
+    elsewhere = Database(f"sqlite+aiosqlite:///{tmp_path / 'elsewhere.db'}")
+    await elsewhere.upgrade()
+    try:
+        async with elsewhere.session() as session:
+            await mission_store.create(session, {"title": "Une mission d'une autre base"}, clock())
+    finally:
+        await elsewhere.dispose()
+    assert first in (await visitor.page()).titles  # still the kept page: not this board's news
+    added = await chat.say("staff", "!mission ajouter\ntitre: Relire la FAQ du site\nporte: oui")
+    assert added.startswith("Mission ajoutée")
+    titles = (await visitor.page()).titles
+    assert first not in titles and "Relire la FAQ du site" in titles
+
+
+async def test_the_feeds_tell_the_time_of_the_bots_clock(
+    visitor: Visitor, chat: Chat, clock: Clock
+) -> None:
+    assert (await visitor.json())["generated_at"] == f"{clock():%Y-%m-%dT%H:%M:%SZ}"
+    clock.advance(days=400)
+    for title in EXPECTED:
+        closed = await chat.say("staff", f"!mission fermer {NUMBER_OF[title]}")
+        assert closed.startswith("Mission fermée")
+    later = f"{clock():%Y-%m-%dT%H:%M:%SZ}"
+    data = await visitor.json()
+    assert data["missions"] == [] and data["generated_at"] == later
+    feed = await visitor.atom()  # nothing to show: the feed was updated now, by the bot's clock
+    assert feed.findtext(ATOM + "updated") == later
 
 
 async def test_hostile_words_in_a_mission_are_shown_as_text(
@@ -360,11 +398,12 @@ async def test_how_to_apply_points_to_the_room_and_to_the_newest_forum_call(
     assert page.link_to("salon Matrix") == "https://matrix.to/#/#benevoles:mla.example"
     assert page.link_to("forum") == "https://forum.chatons.example"
     assert "Écrivez !participer N avec le numéro de la mission" in page.text
+    draft = AppealDraft([], "fr")  # calls recorded as the bot records them once published
     async with database.session() as session:
-        session.add(Appeal(channel="matrix", place="!equipe:mla.example", created_at=clock()))
-        session.add(Appeal(channel="forum", place="41", created_at=clock()))
+        await record_appeal(session, "matrix", ["!equipe:mla.example"], draft, "staff", now=clock())
+        await record_appeal(session, "discourse", ["41"], draft, "staff", now=clock())
     async with database.session() as session:
-        session.add(Appeal(channel="forum", place="42", created_at=clock()))
+        await record_appeal(session, "discourse", ["42"], draft, "staff", now=clock())
     page = await visitor.page()
     call = page.link_to("appel à bénévoles sur le forum")
     assert call == "https://forum.chatons.example/t/42"
