@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,20 @@ class Place:
 
 
 @dataclass(frozen=True)
+class Mention:
+    """Someone a message names the way its client does it: a Matrix pill (a link to the person,
+    showing `label` in the text) or an entry of `m.mentions` (no label)."""
+
+    identity: str
+    label: str | None = None
+
+
+# Who is in the room where a message was written: identity → the name people see. A callable,
+# asked only when a command must find someone by name (a big room costs nothing otherwise).
+RoomMembers = Callable[[], Mapping[str, str]]
+
+
+@dataclass(frozen=True)
 class IncomingMessage:
     """A platform event turned neutral by its connector."""
 
@@ -41,6 +55,8 @@ class IncomingMessage:
     staff_by_platform: bool = False  # e.g. power level >= 50 in the Matrix staff room
     language_hint: str | None = None
     answer_free_text: bool = False  # a reply to a call for volunteers: read it for skills
+    mentions: tuple[Mention, ...] = ()  # the people the message points at (pills, m.mentions)
+    members: RoomMembers | None = None  # the room's members, for names written by hand
 
 
 @dataclass

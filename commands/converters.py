@@ -6,13 +6,13 @@ import re
 from collections.abc import Callable
 from typing import Any, NewType
 
+from commands.context import IncomingMessage
 from commands.errors import BadArgument
-from commands.identities import parse_identity
+from commands.people import Person, read_person, to_person
 from commands.text import echo, fold
 from storage.enums import Trust
 
 MissionNumber = NewType("MissionNumber", int)
-Person = NewType("Person", str)
 Language = NewType("Language", str)
 YesNo = NewType("YesNo", bool)
 
@@ -41,13 +41,6 @@ def to_mission_number(token: str) -> MissionNumber:
     if not re.fullmatch(r"[0-9]{1,9}", digits):
         raise BadArgument("error.not_a_mission_number", value=echo(token))
     return MissionNumber(int(digits))
-
-
-def to_person(token: str) -> Person:
-    identity = parse_identity(token)
-    if identity is None:
-        raise BadArgument("error.not_a_person", value=echo(token))
-    return Person(str(identity))
 
 
 def _choice(token: str, words: dict[Any, set[str]], key: str) -> Any:
@@ -79,3 +72,8 @@ CONVERTERS: dict[Any, Callable[[str], Any]] = {
     Language: to_language,
     YesNo: to_yes_no,
 }
+
+# Types whose words are read with the message in hand, as many words as they need: a person's
+# display name may be several words, and a pill or the room's members say who it is.
+Reader = Callable[[str, IncomingMessage], tuple[Any, str]]
+READERS: dict[Any, Reader] = {Person: read_person}

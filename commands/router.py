@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from commands.checks import Requirement
-from commands.context import Context
-from commands.converters import CONVERTERS
+from commands.context import Context, IncomingMessage
+from commands.converters import CONVERTERS, READERS, Reader
 from commands.errors import BadArgument, CommandError, MissingArgument, NotAllowed, NotFound
 from commands.i18n import Translator
 from commands.text import echo, fold, next_token
@@ -30,6 +30,7 @@ class Parameter:
     required: bool
     default: Any
     takes_rest: bool  # keyword-only: the rest of the message, newlines included
+    read: Reader | None = None  # reads its own words, with the message in hand (a person)
 
     def placeholder(self, t: Translator) -> str:
         text = t(f"arg.{self.name}")
@@ -145,6 +146,7 @@ def read_parameters(callback: Callback) -> tuple[Parameter, ...]:
                 required=not (has_default or optional),
                 default=parameter.default if has_default else None,
                 takes_rest=parameter.kind is inspect.Parameter.KEYWORD_ONLY,
+                read=READERS.get(annotation),
             )
         )
     return tuple(parameters)
@@ -169,11 +171,16 @@ def build_command(
     )
 
 
-def parse_arguments(command: Command, text: str) -> dict[str, Any]:
+def parse_arguments(
+    command: Command, text: str, message: IncomingMessage | None = None
+) -> dict[str, Any]:
     """Read `text` into the command's parameters; extra words after them are ignored."""
     values: dict[str, Any] = {}
     rest = text
     for parameter in command.parameters:
+        if parameter.read is not None and message is not None and rest.strip():
+            values[parameter.name], rest = parameter.read(rest, message)
+            continue
         if parameter.takes_rest:
             raw: str | None = rest.strip() or None
             rest = ""
@@ -275,7 +282,7 @@ class Router:
                     raise NotAllowed(requirement.refusal)
         if command.callback is None:
             raise MissingArgument("error.missing_subcommand")
-        arguments = parse_arguments(command, rest)
+        arguments = parse_arguments(command, rest, ctx.message)
         await command.callback(ctx, **arguments)
 
     def explain(self, error: CommandError, command: Command | None, word: str, ctx: Context) -> str:

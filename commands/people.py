@@ -1,0 +1,162 @@
+"""Who a command names: the one way to read a person, the same on every platform.
+
+A person is written the way each client writes people: a full identity (`@alice:example.org`,
+`discourse:alice`, `console:alice`), a Matrix pill (the display name in the text, the id in
+the link beside it) or mention, a forum `@name`, a terminal name, or the name of someone in
+the room. When several people in the room have that name, the reply lists them and asks which
+one was meant.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NewType
+from urllib.parse import unquote
+
+from commands.context import IncomingMessage
+from commands.errors import BadArgument
+from commands.identities import CONSOLE, DISCOURSE, Identity, parse_identity, safe_forum_username
+from commands.text import QUOTES, echo, fold, next_token, user_text
+
+Person = NewType("Person", str)  # an identity, as stored: `@alice:example.org`, `discourse:alice`
+
+MAX_NAME_WORDS = 6  # a display name longer than this is written as a pill or an identity
+_WORD = re.compile(r"\S+")
+# A link to a person as Matrix clients write it (https://matrix.to/#/@alice:example.org, maybe
+# percent-encoded, maybe with ?via=…), or as a `matrix:` URI (matrix:u/alice:example.org).
+_MATRIX_TO = re.compile(r"https?://matrix\.to/#/(@[^/?#\s]+)(?:\?\S*)?", re.IGNORECASE)
+_MATRIX_URI = re.compile(r"matrix:(?://[^/]*/)?u/([^/?#\s]+)(?:\?\S*)?", re.IGNORECASE)
+# Identities that can be shown as code, to be copied as they are (no backtick can end the code
+# early): the Matrix ids Synapse lets people register, forum and terminal names.
+_COPYABLE = re.compile(
+    r"@[a-z0-9._=\-/+]+:[A-Za-z0-9.\-]+(?::[0-9]{1,5})?|(?:discourse|console):[\w.\-]+"
+)
+
+
+class AmbiguousPerson(BadArgument):
+    """A name several people in the room have: the reply lists them and asks which one."""
+
+
+def to_person(token: str) -> Person:
+    """A person from one word, when nothing else is known about the message."""
+    identity = identity_in(token)
+    if identity is None:
+        raise BadArgument("error.not_a_person", value=echo(token))
+    return Person(identity)
+
+
+def read_person(text: str, message: IncomingMessage) -> tuple[Person, str]:
+    """The person named at the start of `text` (the command's arguments), and what follows.
+
+    In this order: a pill at that place; a full identity or a link to a Matrix user; a forum
+    `@name` on the forum; the name of someone in the room (pills and `m.mentions` settle a
+    name several people have); a plain name on the forum or the terminal.
+    """
+    start = text.lstrip()
+    pills = _names((m.label, m.identity) for m in message.mentions if m.label)
+    named = _named_at_start(start, pills)
+    if named is not None:
+        candidates, rest = named
+        return Person(candidates[0]), rest  # the first pill with that name is the one here
+    token, rest = next_token(start)
+    if token is None:
+        raise BadArgument("error.not_a_person", value="")
+    identity = identity_in(token)
+    if identity is not None:
+        return Person(identity), rest
+    platform = message.place.platform
+    if platform == DISCOURSE and token.startswith("@"):
+        username = safe_forum_username(token[1:].rstrip(":,"))
+        if username is not None:
+            return Person(str(Identity(DISCOURSE, username.lower()))), rest
+    members = dict(message.members()) if message.members is not None else {}
+    named = _named_at_start(start, _names(_member_names(members)))
+    if named is not None:
+        candidates, rest = named
+        return Person(_one_of(candidates, message, members, start[: len(start) - len(rest)])), rest
+    plain = token.removeprefix("@").rstrip(":,")
+    if platform == CONSOLE and _WORD.fullmatch(plain) and ":" not in plain:
+        return Person(str(Identity(CONSOLE, plain))), rest
+    if platform == DISCOURSE and (username := safe_forum_username(plain)) is not None:
+        return Person(str(Identity(DISCOURSE, username.lower()))), rest
+    raise BadArgument("error.not_a_person", value=echo(token))
+
+
+def identity_in(token: str) -> str | None:
+    """The identity a single word is: written in full, or a link to a Matrix user."""
+    parsed = parse_identity(token)
+    if parsed is not None:
+        return str(parsed)
+    decoded = unquote(token.rstrip(":,"))
+    for pattern, prefix in ((_MATRIX_TO, ""), (_MATRIX_URI, "@")):
+        link = pattern.fullmatch(decoded)
+        if link is not None:
+            parsed = parse_identity(prefix + link.group(1))
+            if parsed is not None and parsed.platform == "matrix":
+                return str(parsed)
+    return None
+
+
+def shown_identity(identity: str) -> str:
+    """An identity in a reply: as code when it can be copied as it is, else as harmless text."""
+    return f"`{identity}`" if _COPYABLE.fullmatch(identity) else user_text(identity)
+
+
+def _one_of(
+    candidates: Sequence[str], message: IncomingMessage, members: Mapping[str, str], name: str
+) -> str:
+    """The one person a name means, or an `AmbiguousPerson` listing who it could be."""
+    if len(candidates) == 1:
+        return candidates[0]
+    mentioned = {mention.identity for mention in message.mentions}
+    chosen = [identity for identity in candidates if identity in mentioned]
+    if len(chosen) == 1:
+        return chosen[0]
+    lines = [
+        f"- {echo(members.get(identity) or identity)} : {shown_identity(identity)}"
+        for identity in sorted(candidates)
+    ]
+    raise AmbiguousPerson("people.which_one", name=echo(name.strip()), candidates="\n".join(lines))
+
+
+def _member_names(members: Mapping[str, str]) -> Iterable[tuple[str, str]]:
+    """Each member's display name, and the localpart of their Matrix id."""
+    for identity, display_name in members.items():
+        if display_name:
+            yield display_name, identity
+        if identity.startswith("@"):
+            yield identity[1:].split(":", 1)[0], identity
+
+
+def _name_key(phrase: str) -> str:
+    """A name as compared: folded, spaces made single, without `@` before or `:`/`,` after."""
+    return " ".join(fold(phrase).split()).removeprefix("@").rstrip(":,").strip()
+
+
+def _names(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """name key → the identities with that name, in the order they came, once each."""
+    table: dict[str, list[str]] = {}
+    for name, identity in pairs:
+        key = _name_key(name)
+        if key and identity not in table.setdefault(key, []):
+            table[key].append(identity)
+    return table
+
+
+def _named_at_start(text: str, names: Mapping[str, list[str]]) -> tuple[list[str], str] | None:
+    """The longest name of `names` that `text` starts with (whole words, or a quoted phrase),
+    with the identities it names and the rest of `text`."""
+    if not names or not text:
+        return None
+    if text[0] in QUOTES:
+        phrase, rest = next_token(text)
+        found = names.get(_name_key(phrase or ""))
+        return (found, rest) if found else None
+    words = [match.end() for match in itertools.islice(_WORD.finditer(text), MAX_NAME_WORDS)]
+    for end in reversed(words):
+        found = names.get(_name_key(text[:end]))
+        if found:
+            return found, text[end:]
+    return None
