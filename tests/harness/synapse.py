@@ -453,6 +453,11 @@ class SynapseServer:
             f"{prefix}-{self._user_counter}-{secrets.token_hex(3)}", admin=admin
         )
 
+    async def set_display_name(self, user: RegisteredUser, name: str) -> None:
+        """The name clients show for ``user`` (and put in the text of a pill)."""
+        path = f"{CLIENT_API}/profile/{_q(user.user_id)}/displayname"
+        await self.request("PUT", path, user=user, json_body={"displayname": name})
+
     # -- rooms ----------------------------------------------------------------------------
 
     async def create_room(

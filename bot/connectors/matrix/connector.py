@@ -252,6 +252,8 @@ class MatrixConnector:
             display_name=self.rooms.display_name(room_id, event.sender),
             sent_at=datetime.fromtimestamp(event.server_timestamp / 1000, UTC),
             staff_by_platform=self.rooms.is_staff(event.sender),
+            mentions=text_event.mentions,
+            members=lambda: self.rooms.members(room_id),
         )
         replies = await self.brain.handle(message)
         if replies:

@@ -191,6 +191,17 @@ class Rooms:
             return True
         return int(room.power_levels.get_user_level(user_id)) >= STAFF_POWER_LEVEL
 
+    def members(self, room_id: str) -> dict[str, str]:
+        """Who has joined the room (invitees not yet), with the name their clients show."""
+        room = self._client().rooms.get(room_id)
+        if room is None:
+            return {}
+        return {
+            user_id: user.display_name or ""
+            for user_id, user in room.users.items()
+            if user_id not in room.invited_users
+        }
+
     def display_name(self, room_id: str, user_id: str) -> str | None:
         room = self._client().rooms.get(room_id)
         name = room.user_name(user_id) if room is not None else None
