@@ -529,6 +529,19 @@ class SynapseServer:
         content: dict[str, Any] = {"msgtype": msgtype, "body": body, **(extra_content or {})}
         return await self.send_event(user, room_id, "m.room.message", content, txn_id=txn_id)
 
+    async def send_to_device(
+        self,
+        user: RegisteredUser,
+        event_type: str,
+        messages: Mapping[str, Mapping[str, Mapping[str, Any]]],
+        *,
+        txn_id: str | None = None,
+    ) -> None:
+        """``PUT /sendToDevice``: ``messages`` maps user ids to device ids to contents."""
+        txn = txn_id or secrets.token_hex(8)
+        path = f"{CLIENT_API}/sendToDevice/{_q(event_type)}/{_q(txn)}"
+        await self.request("PUT", path, user=user, json_body={"messages": messages})
+
     async def messages(
         self, user: RegisteredUser, room_id: str, limit: int = 50
     ) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from nio import (
     RoomMessage,
     RoomMessageText,
     SyncResponse,
+    UnknownToDeviceEvent,
     UploadFilterResponse,
 )
 
@@ -39,7 +41,7 @@ from bot.connectors.matrix.outgoing import (
 )
 from bot.connectors.matrix.rooms import RoomError, Rooms
 from bot.connectors.matrix.sync import Backoff, SyncLoop, fetch_gap
-from bot.connectors.matrix.unreadable import UnreadableMessages
+from bot.connectors.matrix.unreadable import WITHHELD_TYPES, UnreadableMessages
 from bot.health import Health
 from commands.brain import Brain
 from commands.context import IncomingMessage, Place
@@ -106,6 +108,7 @@ class MatrixConnector:
         self._ledger_loaded = False
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._notices: asyncio.Task[None] | None = None
 
     # -- life cycle ---------------------------------------------------------------------
 
@@ -117,6 +120,9 @@ class MatrixConnector:
         self._stop.clear()
         self.health.report(PLATFORM, False, "starting", failures=0)
         self._task = asyncio.create_task(self.sync_loop.run(self._stop), name="tremplin-matrix")
+        self._notices = asyncio.create_task(
+            self._tell_unreadable_when_due(), name="tremplin-matrix-unreadable"
+        )
 
     async def wait_until_synced(self, within: float = 30.0) -> None:
         """Until the first sync batch has been handled (for tests and the benchmark)."""
@@ -132,6 +138,7 @@ class MatrixConnector:
             except TimeoutError:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+        await self._stop_notices()
         await self._close_client()
         await self.ledger.save()  # what was queued since the last batch
         self.brain.services.hub.unregister(self)
@@ -143,7 +150,14 @@ class MatrixConnector:
         if task is not None:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+        await self._stop_notices()
         await self._close_client()
+
+    async def _stop_notices(self) -> None:
+        notices, self._notices = self._notices, None
+        if notices is not None:
+            notices.cancel()
+            await asyncio.gather(notices, return_exceptions=True)
 
     @property
     def send_time_limit(self) -> float:
@@ -195,6 +209,9 @@ class MatrixConnector:
         """Everything a batch asks for, in order; the loop stores its token afterwards."""
         client = self._client()
         self.rooms.observe(response)
+        for notice in response.to_device_events:
+            if isinstance(notice, UnknownToDeviceEvent) and notice.type in WITHHELD_TYPES:
+                self.unreadable.note_withheld(notice.sender, notice.source.get("content") or {})
         await self.rooms.answer_invites(response)
         # At the very first start, old messages are history, not commands waiting for us.
         now = self.brain.services.clock().timestamp()
@@ -207,9 +224,7 @@ class MatrixConnector:
                 events = [*gap, *events]
             for event in events:
                 await self._handle_event(room_id, event, cutoff)
-        for room_id, event in self.unreadable.now_readable(client):
-            await self._handle_event(room_id, event, None)
-        await self._tell_unreadable()
+        await self._settle_unreadable()
         await self._flush_outbox()
         await self._retry_unsent()
 
@@ -307,17 +322,55 @@ class MatrixConnector:
         if await self.brain.note_thread_message(PLATFORM, room_id, sender):
             self.rooms.onboarding[room_id] = True
 
+    async def _settle_unreadable(self) -> None:
+        """Answer the encrypted messages whose key has come; tell the senders of those that are
+        due (withheld, or past the grace period) that the bot could not read them."""
+        client = self._client()
+        for room_id, event in self.unreadable.now_readable(client):
+            await self._handle_event(room_id, event, None)
+        await self._tell_unreadable()
+
+    async def _tell_unreadable_when_due(self) -> None:
+        """Settle unreadable messages as soon as one is due, between syncs too: the notice never
+        waits for the end of a long-poll."""
+        while True:
+            self.unreadable.changed.clear()
+            delay = self.unreadable.seconds_until_due()
+            if delay is None or delay > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.unreadable.changed.wait(), delay)
+                continue
+            try:
+                await self._settle_unreadable()
+            except Exception as error:  # not signed in yet, or the homeserver is away
+                log.info("unreadable messages not settled yet: %s: %s", type(error).__name__, error)
+                await asyncio.sleep(1.0)
+
     async def _tell_unreadable(self) -> None:
-        """Tell each sender, once per event, that the bot could not read their message."""
+        """Tell each sender, once per event, that the bot could not read their message, and
+        why when their app said why."""
         client = self._client()
         for waiting in self.unreadable.overdue():
             event = waiting.event
-            log.info("message %s from %s stayed unreadable", event.event_id, event.sender)
+            log.info(
+                "message %s from %s stayed unreadable (%s)",
+                event.event_id,
+                event.sender,
+                waiting.withheld or "no key",
+            )
+            t = Translator(await self._language_of(event.sender))
             content = notice_content(
-                self.t("matrix.unreadable_message"), mention=event.sender, reply_to=event.event_id
+                t(waiting.message_key), mention=event.sender, reply_to=event.event_id
             )
             txn_id = transaction_id(f"unreadable:{event.event_id}", 0)
             await send_message(client, waiting.room_id, content, txn_id, self.send_time_limit)
+
+    async def _language_of(self, user_id: str) -> str:
+        try:
+            return await self.ledger.language_of(user_id) or self.t.language
+        except Exception as error:  # a busy database must not cost the person their notice
+            log.info("language of %s unknown: %s", user_id, error)
+            return self.t.language
 
     async def _flush_outbox(self) -> None:
         """Send what waits for rooms the sync has now shown (welcome messages, first DMs)."""

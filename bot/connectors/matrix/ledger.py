@@ -15,6 +15,7 @@ from typing import Any
 
 from storage import engagements as engagement_store
 from storage import state
+from storage import volunteers as volunteer_store
 from storage.database import Database
 
 SYNC_TOKEN = "matrix:next_batch"
@@ -117,6 +118,12 @@ class Ledger:
     def forget_unsent(self, event_ids: set[str]) -> None:
         if any(self.unsent.pop(event_id, None) for event_id in event_ids):
             self._changed.add(UNSENT)
+
+    async def language_of(self, user_id: str) -> str | None:
+        """The language a person chose, for what the connector tells them by itself."""
+        async with self.database.session() as session:
+            volunteer = await volunteer_store.by_address(session, user_id)
+            return volunteer.language if volunteer is not None else None
 
     async def onboarding_rooms(self) -> dict[str, bool]:
         """Every Matrix onboarding room, with whether a coordinator has answered there."""
