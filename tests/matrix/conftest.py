@@ -35,8 +35,9 @@ async def start_bot(tmp_path: Path) -> AsyncIterator[StartBot]:
     """`await start_bot(synapse, ...)`: Tremplin on Matrix, synced once; stopped at the end.
 
     Pass `database`/`user` to start a second connector on the same database and device (a
-    restart); `secrets` replaces the user's access token; other keywords go to MatrixConfig,
-    `brain_settings` to the brain.
+    restart); `secrets` replaces the user's access token; `synced=False` returns at once,
+    without waiting for a first sync; other keywords go to MatrixConfig, `brain_settings` to
+    the brain.
     """
     running: list[MatrixConnector] = []
     databases: list[Database] = []
@@ -48,6 +49,7 @@ async def start_bot(tmp_path: Path) -> AsyncIterator[StartBot]:
         user: RegisteredUser | None = None,
         brain_settings: dict[str, Any] | None = None,
         secrets: Secrets | None = None,
+        synced: bool = True,
         **config: Any,
     ) -> RunningBot:
         if database is None:
@@ -62,7 +64,8 @@ async def start_bot(tmp_path: Path) -> AsyncIterator[StartBot]:
         connector = MatrixConnector(matrix, brain, secrets or bot_secrets(user), health)
         running.append(connector)
         await connector.start()
-        await connector.wait_until_synced(30)
+        if synced:
+            await connector.wait_until_synced(30)
         return RunningBot(connector, brain, database, user, matrix, health)
 
     yield start

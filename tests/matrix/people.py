@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from nio import AsyncClient, SyncResponse
 
+from bench.echo_bot import key_housekeeping
 from bot.config import MatrixConfig, Secrets
 from bot.connectors.matrix import MatrixConnector
 from bot.health import Health
@@ -38,6 +40,18 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"nothing came within {within:.0f} s")
         await asyncio.sleep(every)
+
+
+async def sync_until(client: AsyncClient, found: Callable[[], T | None], within: float = 20.0) -> T:
+    """Sync a nio `client` (handling keys as a real app does) until `found()` gives something."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        response = await client.sync(timeout=500)
+        assert isinstance(response, SyncResponse), response
+        await key_housekeeping(client)
+        if value := found():
+            return value
+    raise AssertionError(f"nothing came within {within:.0f} s")
 
 
 def visible(text: str) -> str:

@@ -2,36 +2,23 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from nio import AsyncClient, MatrixRoom, RoomMessageNotice, SyncResponse
+from nio import AsyncClient, MatrixRoom, RoomMessageNotice
 from sqlalchemy import select
 
-from bench.echo_bot import key_housekeeping, nio_client
+from bench.echo_bot import nio_client
 from storage.models import Engagement
 from tests.harness.synapse import RegisteredUser, SynapseServer
 from tests.matrix.conftest import StartBot
-from tests.matrix.people import Person, eventually, visible
+from tests.matrix.people import Person, eventually, sync_until, visible
 
 pytestmark = pytest.mark.synapse
 
 People = Callable[[str], Awaitable[Person]]
 TITLE = "Ajouter une police avec @font-face sur le site"
-
-
-async def sync_until(client: AsyncClient, found: Callable[[], object], within: float = 20.0):
-    """Sync `client` (handling keys as a real app does) until `found()` returns something."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        response = await client.sync(timeout=500)
-        assert isinstance(response, SyncResponse), response
-        await key_housekeeping(client)
-        if value := found():
-            return value
-    raise AssertionError(f"nothing came within {within:.0f} s")
 
 
 def welcome_in(client: AsyncClient, room_id: str, bot: str) -> Callable[[], str | None]:

@@ -1,4 +1,5 @@
-"""Signing in once, then restoring the same device and crypto store at every start."""
+"""Signing in once, then restoring the same device and crypto store at every start; the few
+client-server calls nio has no method for (keys, with user-interactive auth)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from nio import AsyncClient, AsyncClientConfig, LoginResponse, WhoamiResponse
 from nio.store import SqliteStore
@@ -31,6 +33,20 @@ class NotSignedIn(Exception):
     """Asked to do something on Matrix before signing in (or after stopping)."""
 
 
+class CannotStart(Exception):
+    """Matrix can't run until the operator acts: trying again won't help, and could harm (new
+    keys for an old device). The message says exactly what to do."""
+
+
+class CallFailed(Exception):
+    """A client-server call answered with an error (or not at all)."""
+
+    def __init__(self, what: str, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"{what} -> {status} {body.get('errcode', '')}: {body.get('error', body)}")
+        self.status = status
+        self.body = body
+
+
 @dataclass(frozen=True)
 class Credentials:
     """What a password login gives once, kept in the store directory for every later start."""
@@ -40,8 +56,11 @@ class Credentials:
     access_token: str
 
 
-def make_client(config: MatrixConfig, request_timeout: float) -> AsyncClient:
-    """An e2e-enabled client with bounded retries and a persistent SQLite crypto store."""
+def make_client(
+    config: MatrixConfig, request_timeout: float, device_id: str | None = None
+) -> AsyncClient:
+    """An e2e-enabled client with bounded retries and a persistent SQLite crypto store; for
+    `matrix.device_id` unless another `device_id` is given ("" for a new device)."""
     if not config.homeserver or not config.user_id:
         raise SignInError("matrix.homeserver and matrix.user_id are required")
     client_config = AsyncClientConfig(
@@ -55,7 +74,7 @@ def make_client(config: MatrixConfig, request_timeout: float) -> AsyncClient:
     return AsyncClient(
         config.homeserver,
         config.user_id,
-        device_id=config.device_id or "",
+        device_id=(config.device_id or "") if device_id is None else device_id,
         store_path=config.store_path,
         config=client_config,
     )
@@ -89,12 +108,68 @@ async def sign_in(client: AsyncClient, config: MatrixConfig, secrets: Secrets) -
         )
     # A password login names the device we had (or matrix.device_id): keys stay valid.
     client.device_id = saved.device_id if saved is not None else (config.device_id or "")
-    response = await client.login(secrets.matrix_password, device_name=DEVICE_NAME)
+    return await _log_in(client, config, secrets.matrix_password)
+
+
+async def sign_in_as_new_device(client: AsyncClient, config: MatrixConfig, password: str) -> str:
+    """A password login that makes a new device, with new keys in a store file of its own;
+    every later start restores it. `client` must be fresh (no store loaded yet)."""
+    client.device_id = ""
+    return await _log_in(client, config, password)
+
+
+async def _log_in(client: AsyncClient, config: MatrixConfig, password: str) -> str:
+    response = await client.login(password, device_name=DEVICE_NAME)
     if not isinstance(response, LoginResponse):
         raise SignInError(f"login refused: {response}")
+    user_id = str(config.user_id)
+    store = Path(config.store_path)
     await write_credentials(store, Credentials(user_id, response.device_id, response.access_token))
     log.info("signed in to Matrix as %s, device %s", user_id, response.device_id)
     return str(response.device_id)
+
+
+async def call(
+    client: AsyncClient, method: str, path: str, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One client-server API call with the client's token; the JSON answer, or `CallFailed`."""
+    headers = {"Authorization": f"Bearer {client.access_token}"}
+    data = None
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        data = json.dumps(body, separators=(",", ":"))
+    response = await client.send(method, path, data, headers)
+    try:
+        answer = await response.json(content_type=None)
+    except ValueError:
+        answer = None
+    finally:
+        response.release()
+    answer = answer if isinstance(answer, dict) else {}
+    if response.status >= 300:
+        raise CallFailed(f"{method} {path}", response.status, answer)
+    return answer
+
+
+async def call_with_password(
+    client: AsyncClient, method: str, path: str, body: dict[str, Any], password: str | None
+) -> dict[str, Any]:
+    """A call the homeserver may guard with user-interactive auth: asked once as it is, then,
+    if it wants a password and we have one, with the password (spec: "User-Interactive
+    Authentication API", m.login.password)."""
+    try:
+        return await call(client, method, path, body)
+    except CallFailed as refused:
+        session = refused.body.get("session")
+        if refused.status != 401 or "flows" not in refused.body or not password:
+            raise
+    auth = {
+        "type": "m.login.password",
+        "identifier": {"type": "m.id.user", "user": client.user_id},
+        "password": password,
+        "session": session,
+    }
+    return await call(client, method, path, {**body, "auth": auth})
 
 
 async def forget_token(store_path: str) -> None:

@@ -24,11 +24,14 @@ from nio import (
 from bot.config import MatrixConfig, Secrets
 from bot.connectors.matrix.client import (
     CONNECTION_RETRIES,
+    CallFailed,
     NotSignedIn,
     forget_token,
     make_client,
     sign_in,
 )
+from bot.connectors.matrix.cross_signing import ensure_cross_signed
+from bot.connectors.matrix.device import checked_device
 from bot.connectors.matrix.incoming import RecentThreads, read_text_event
 from bot.connectors.matrix.ledger import Ledger, QueuedMessage, ReplyPlace
 from bot.connectors.matrix.outgoing import (
@@ -173,6 +176,8 @@ class MatrixConnector:
         client = make_client(self.config, REQUEST_TIMEOUT)
         try:
             await sign_in(client, self.config, self.secrets)
+            client = await checked_device(client, self.config, self.secrets, self._fresh_client)
+            await self._publish_keys(client)
             await self.rooms.load(client)
             await self.rooms.join_configured()
             self.sync_loop.sync_filter = await _upload_filter(client)
@@ -182,6 +187,19 @@ class MatrixConnector:
         self.client = client
         await self._collect_pending()
         return client
+
+    def _fresh_client(self) -> AsyncClient:
+        return make_client(self.config, REQUEST_TIMEOUT, device_id="")
+
+    async def _publish_keys(self, client: AsyncClient) -> None:
+        """The device's keys, then its cross-signing: people's apps then show it as verified
+        by its owner. A failure here is logged and tried again at the next start."""
+        if client.should_upload_keys:
+            await client.keys_upload()
+        try:
+            await ensure_cross_signed(client, self.config.store_path, self.secrets.matrix_password)
+        except (CallFailed, *UNREACHABLE) as error:
+            log.warning("Matrix: the device could not be cross-signed yet: %s", error)
 
     async def _collect_pending(self) -> None:
         """Replies stored but never confirmed sent: those whose sending failed are retried

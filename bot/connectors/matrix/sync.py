@@ -20,6 +20,7 @@ from nio import (
     SyncResponse,
 )
 
+from bot.connectors.matrix.client import CannotStart
 from bot.connectors.matrix.ledger import Ledger
 from bot.health import Health
 
@@ -154,6 +155,10 @@ class SyncLoop:
                 self._succeeded()
             except asyncio.CancelledError:
                 raise
+            except CannotStart as error:
+                log.critical("%s", error)
+                self.health.report(HEALTH_PART, False, str(error), failures=self.backoff.failures)
+                return
             except SessionLost as error:
                 log.error("Matrix session lost (%s): signing in again", error)
                 if self.on_session_lost is not None:
