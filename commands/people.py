@@ -72,7 +72,7 @@ def read_person(text: str, message: IncomingMessage) -> tuple[Person, str]:
         if username is not None:
             return Person(str(Identity(DISCOURSE, username.lower()))), rest
     members = dict(message.members()) if message.members is not None else {}
-    named = _named_at_start(start, _names(_member_names(members)))
+    named = _member_named_at_start(start, members)
     if named is not None:
         candidates, rest = named
         return Person(_one_of(candidates, message, members, start[: len(start) - len(rest)])), rest
@@ -132,7 +132,15 @@ def _member_names(members: Mapping[str, str]) -> Iterable[tuple[str, str]]:
 
 def _name_key(phrase: str) -> str:
     """A name as compared: folded, spaces made single, without `@` before or `:`/`,` after."""
-    return " ".join(fold(phrase).split()).removeprefix("@").rstrip(":,").strip()
+    folded = phrase.lower() if phrase.isascii() else fold(phrase)  # the same, sooner
+    return " ".join(folded.split()).removeprefix("@").rstrip(":,").strip()
+
+
+def _first_letter(name: str) -> str:
+    """The first letter of `_name_key(name)`, cheaply ("" when unsure: then compare it all)."""
+    first = name.lstrip().removeprefix("@").lstrip()[:1]
+    letter = first.lower() if first.isascii() else fold(first)[:1]
+    return letter if letter.isalnum() else ""
 
 
 def _names(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -145,18 +153,50 @@ def _names(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return table
 
 
+def _phrases(text: str) -> dict[str, str]:
+    """The names `text` may start with (its first words, or a quoted phrase), as name keys,
+    each with the rest of `text` after it."""
+    if not text:
+        return {}
+    if text[0] in QUOTES:
+        phrase, rest = next_token(text)
+        key = _name_key(phrase or "")
+        return {key: rest} if key else {}
+    phrases: dict[str, str] = {}
+    for match in itertools.islice(_WORD.finditer(text), MAX_NAME_WORDS):
+        key = _name_key(text[: match.end()])
+        if key:
+            phrases[key] = text[match.end() :]  # "Alice ," reads as far as "Alice"
+    return phrases
+
+
+def _longest(found: Mapping[str, list[str]], phrases: Mapping[str, str]) -> tuple[list[str], str]:
+    """Of the names found at the start of the text, the one that reads the most of it."""
+    key = min(found, key=lambda name: len(phrases[name]))
+    return found[key], phrases[key]
+
+
 def _named_at_start(text: str, names: Mapping[str, list[str]]) -> tuple[list[str], str] | None:
     """The longest name of `names` that `text` starts with (whole words, or a quoted phrase),
     with the identities it names and the rest of `text`."""
-    if not names or not text:
+    phrases = _phrases(text) if names else {}
+    found = {key: names[key] for key in phrases if key in names}
+    return _longest(found, phrases) if found else None
+
+
+def _member_named_at_start(text: str, members: Mapping[str, str]) -> tuple[list[str], str] | None:
+    """Like `_named_at_start` over the room's members, folding only the names that could match
+    (a room may have thousands of members; the loop must not wait on them)."""
+    phrases = _phrases(text) if members else {}
+    if not phrases:
         return None
-    if text[0] in QUOTES:
-        phrase, rest = next_token(text)
-        found = names.get(_name_key(phrase or ""))
-        return (found, rest) if found else None
-    words = [match.end() for match in itertools.islice(_WORD.finditer(text), MAX_NAME_WORDS)]
-    for end in reversed(words):
-        found = names.get(_name_key(text[:end]))
-        if found:
-            return found, text[end:]
-    return None
+    firsts = {key[:1] for key in phrases}
+    found: dict[str, list[str]] = {}
+    for name, identity in _member_names(members):
+        first = _first_letter(name)
+        if first and first not in firsts:
+            continue
+        key = _name_key(name)
+        if key in phrases and identity not in found.setdefault(key, []):
+            found[key].append(identity)
+    return _longest(found, phrases) if found else None
