@@ -1,4 +1,6 @@
-"""Tremplin on Matrix against the bare echo bot, on one local Synapse: latency, burst, memory.
+"""Tremplin on Matrix against the bare echo bot, on one local Synapse: latency, burst, memory;
+then its keys (start-up with the device check and cross-signing), how soon the sender of an
+unreadable message is told, and naming someone among a big room's members.
 
 Run: ``python -m bench.bench_matrix`` from the repository root.
 Targets: `!missions` p50 within 1.25x of the echo bot's `!ping`; bursts of 100 and 1,000
@@ -35,6 +37,8 @@ from bot.config import MatrixConfig, Secrets
 from bot.connectors.matrix import MatrixConnector
 from commands.brain import Brain
 from commands.catalogue import import_catalogue
+from commands.context import IncomingMessage, Mention, Place
+from commands.people import read_person
 from commands.services import Services, Settings
 from storage.database import Database
 from storage.models import Identity, ProcessedEvent, Volunteer, VolunteerSkill
@@ -102,6 +106,11 @@ BURST_PEOPLE = 10
 BURST_SIZES = (10, 100)  # per person: 100 then 1,000 commands
 
 
+ROOM_MEMBERS = 10_000
+LONG_POLL_SECONDS = 30
+GRACE_SECONDS = 1.0
+
+
 @dataclass
 class Results:
     echo: dict[str, float]
@@ -109,6 +118,121 @@ class Results:
     bursts: list[tuple[int, int, float]]  # answered once, sent, seconds
     rss_mb: float
     peak_rss_mb: float
+    keys: dict[str, float]  # what: milliseconds
+
+
+async def told_after(
+    server: SynapseServer, sender: RegisteredUser, room: str, event_id: str, began: float
+) -> float:
+    """Milliseconds from `began` until the bot's note answering `event_id` is in the room."""
+
+    async def noted() -> bool | None:
+        for event in await server.messages(sender, room, limit=20):
+            relation = event.get("content", {}).get("m.relates_to") or {}
+            if (relation.get("m.in_reply_to") or {}).get("event_id") == event_id:
+                return True
+        return None
+
+    deadline = time.monotonic() + 2 * LONG_POLL_SECONDS
+    while await noted() is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no note for {event_id}")
+        await asyncio.sleep(0.02)
+    return (time.perf_counter() - began) * 1000
+
+
+async def measure_keys_and_notices(server: SynapseServer, tmp: Path) -> dict[str, float]:
+    """Start-up with the device check and cross-signing (first time, then a restart); the
+    "couldn't read" note after its grace, and the answer to a withheld key, both while the
+    bot long-polls for 30 s."""
+    bot = await server.register("tremplin-keys")
+    sender = await server.register("keys-sender")
+    room = await server.create_room(sender, invite=[bot.user_id])
+    database, services = await new_database(tmp / "keys.db")
+    config = matrix_config(server, bot, tmp / "keys-store", room).model_copy(
+        update={
+            "sync_timeout_seconds": LONG_POLL_SECONDS,
+            "unreadable_grace_seconds": GRACE_SECONDS,
+        }
+    )
+    figures: dict[str, float] = {}
+    connector: MatrixConnector | None = None
+    try:
+        for what in ("start-up, first time (keys, cross-signing)", "start-up, restart"):
+            if connector is not None:
+                await connector.stop()
+            connector = MatrixConnector(config, Brain(database, services), secrets_for(bot))
+            began = time.perf_counter()
+            await connector.start()
+            await connector.wait_until_synced(60)
+            figures[what] = (time.perf_counter() - began) * 1000
+        assert connector is not None and connector.client is not None
+        device = str(connector.client.device_id)
+
+        async def joined() -> bool | None:
+            members = await server.room_members(sender, room)
+            return True if members.get(bot.user_id) == "join" else None
+
+        await eventually(joined, within=30)
+        for number, withheld in enumerate((False, True)):
+            content = {
+                "algorithm": "m.megolm.v1.aes-sha2",
+                "sender_key": "YmVuY2ggc2VuZGVyIGtleQ",
+                "ciphertext": "bm90IGEgcmVhbCBjaXBoZXJ0ZXh0",
+                "session_id": f"YmVuY2ggc2Vzc2lvbg{number}",
+                "device_id": sender.device_id,
+            }
+            began = time.perf_counter()
+            event_id = await server.send_event(sender, room, "m.room.encrypted", content)
+            if withheld:  # what a sender's app sends a device it won't share the key with
+                notice = {**content, "code": "m.unverified", "room_id": room}
+                await server.send_to_device(
+                    sender, "m.room_key.withheld", {bot.user_id: {device: notice}}
+                )
+                figures["withheld key, sender told after"] = await told_after(
+                    server, sender, room, event_id, began
+                )
+            else:
+                figures[f"unreadable, told after (grace {GRACE_SECONDS:.0f} s)"] = await told_after(
+                    server, sender, room, event_id, began
+                )
+    finally:
+        if connector is not None:
+            await connector.stop()
+        await database.dispose()
+    return figures
+
+
+def measure_naming(rounds: int = 50) -> dict[str, float]:
+    """Median milliseconds to read a person in a staff command, in a room of 10,000 members."""
+    members = {f"@member{i}:bench.test": f"Bénévole Numéro {i}" for i in range(ROOM_MEMBERS)}
+    members["@alice:bench.test"] = "Alice Martin"
+    pill = (Mention("@alice:bench.test", "Alice Martin"),)
+    cases = {
+        f"name typed by hand, {ROOM_MEMBERS:,} members": ("Alice Martin confirmé", ()),
+        f"name whose first letter {ROOM_MEMBERS:,} accented names share": (
+            "Bénévole Numéro 42 confirmé",
+            (),
+        ),
+        "Element pill": ("Alice Martin confirmé", pill),
+        "full id": ("@alice:bench.test confirmé", ()),
+    }
+    figures = {}
+    for what, (text, mentions) in cases.items():
+        message = IncomingMessage(
+            sender="@coord:bench.test",
+            text=text,
+            place=Place(platform="matrix"),
+            mentions=mentions,
+            members=lambda: members,
+        )
+        times = []
+        for _ in range(rounds):
+            began = time.perf_counter()
+            read_person(text, message)
+            times.append((time.perf_counter() - began) * 1000)
+        figures[what] = sorted(times)[len(times) // 2]
+    return figures
 
 
 async def measure_latency_and_burst(
@@ -322,7 +446,8 @@ async def run(n: int) -> Results:
             tmp = Path(name)
             echo, tremplin, bursts = await measure_latency_and_burst(server, tmp, n)
             rss, peak = await measure_rss(server, tmp)
-    return Results(echo, tremplin, bursts, rss, peak)
+            keys = await measure_keys_and_notices(server, tmp)
+    return Results(echo, tremplin, bursts, rss, peak, {**keys, **measure_naming()})
 
 
 def report(results: Results, n: int) -> None:
@@ -365,6 +490,12 @@ def report(results: Results, n: int) -> None:
                 "ok" if results.rss_mb < RSS_TARGET_MB else "over",
             ),
         ],
+    )
+    print()
+    print_table(
+        f"keys, unreadable messages (long-poll {LONG_POLL_SECONDS} s), naming people",
+        ("", "ms"),
+        [(what, f"{ms:.1f}") for what, ms in results.keys.items()],
     )
 
 
