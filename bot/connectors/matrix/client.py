@@ -47,6 +47,13 @@ class CallFailed(Exception):
         self.body = body
 
 
+class TokenRefused(CallFailed):
+    """The homeserver no longer accepts the access token: sign in again."""
+
+
+TOKEN_ERRORS = ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN")
+
+
 @dataclass(frozen=True)
 class Credentials:
     """What a password login gives once, kept in the store directory for every later start."""
@@ -147,7 +154,8 @@ async def call(
         response.release()
     answer = answer if isinstance(answer, dict) else {}
     if response.status >= 300:
-        raise CallFailed(f"{method} {path}", response.status, answer)
+        refused = TokenRefused if answer.get("errcode") in TOKEN_ERRORS else CallFailed
+        raise refused(f"{method} {path}", response.status, answer)
     return answer
 
 

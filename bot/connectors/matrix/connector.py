@@ -13,6 +13,7 @@ import aiohttp
 from nio import (
     AsyncClient,
     Event,
+    KeysUploadError,
     MegolmEvent,
     RoomMessage,
     RoomMessageText,
@@ -26,6 +27,7 @@ from bot.connectors.matrix.client import (
     CONNECTION_RETRIES,
     CallFailed,
     NotSignedIn,
+    TokenRefused,
     forget_token,
     make_client,
     sign_in,
@@ -195,9 +197,13 @@ class MatrixConnector:
         """The device's keys, then its cross-signing: people's apps then show it as verified
         by its owner. A failure here is logged and tried again at the next start."""
         if client.should_upload_keys:
-            await client.keys_upload()
+            uploaded = await client.keys_upload()
+            if isinstance(uploaded, KeysUploadError):
+                log.warning("Matrix: the device's keys were not uploaded: %s", uploaded)
         try:
             await ensure_cross_signed(client, self.config.store_path, self.secrets.matrix_password)
+        except TokenRefused:
+            raise
         except (CallFailed, *UNREACHABLE) as error:
             log.warning("Matrix: the device could not be cross-signed yet: %s", error)
 

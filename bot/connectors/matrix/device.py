@@ -84,8 +84,9 @@ async def checked_device(
     fresh_client: Callable[[], AsyncClient],
 ) -> AsyncClient:
     """`client` when its store holds the keys published for its device (or none are
-    published yet); else a client signed in as a new device when the password allows it.
-    Raises `CannotStart` otherwise. The old client is closed when replaced."""
+    published: they will be, again if need be); else a client signed in as a new device when
+    the password allows it. Raises `CannotStart` otherwise. The old client is closed when
+    replaced."""
     device_id = str(client.device_id)
     published = await published_keys(client)
     theirs = published.identity_of(device_id)
@@ -93,8 +94,13 @@ async def checked_device(
         raise CannotStart(
             f"Matrix will not start: no key store could be opened in {config.store_path}"
         )
+    if theirs is None:
+        if client.olm.account.shared:  # signed out elsewhere: the device and its keys were deleted
+            log.info("no keys published for device %s: publishing them again", device_id)
+            client.olm.account.shared = False
+        return client
     ours = {name: str(key) for name, key in client.olm.account.identity_keys.items()}
-    if theirs is None or all(ours.get(name) == key for name, key in theirs.items()):
+    if all(ours.get(name) == key for name, key in theirs.items()):
         return client
     password = secrets.matrix_password
     if secrets.matrix_access_token or not password:

@@ -193,7 +193,7 @@ class Rooms:
 
     def members(self, room_id: str) -> dict[str, str]:
         """Who has joined the room (invitees not yet), with the name their clients show."""
-        room = self._client().rooms.get(room_id)
+        room = self.client.rooms.get(room_id) if self.client is not None else None
         if room is None:
             return {}
         return {

@@ -20,7 +20,7 @@ from nio import (
     SyncResponse,
 )
 
-from bot.connectors.matrix.client import CannotStart
+from bot.connectors.matrix.client import TOKEN_ERRORS, CannotStart, TokenRefused
 from bot.connectors.matrix.ledger import Ledger
 from bot.health import Health
 
@@ -159,7 +159,7 @@ class SyncLoop:
                 log.critical("%s", error)
                 self.health.report(HEALTH_PART, False, str(error), failures=self.backoff.failures)
                 return
-            except SessionLost as error:
+            except (SessionLost, TokenRefused) as error:
                 log.error("Matrix session lost (%s): signing in again", error)
                 if self.on_session_lost is not None:
                     await self.on_session_lost()
@@ -197,7 +197,7 @@ class SyncLoop:
             return None
         response = request.result()
         if isinstance(response, SyncError):
-            if response.status_code in ("M_UNKNOWN_TOKEN", "M_MISSING_TOKEN"):
+            if response.status_code in TOKEN_ERRORS:
                 raise SessionLost("/sync", response)
             raise SyncFailed("/sync", response)
         return response
