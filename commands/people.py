@@ -17,12 +17,20 @@ from urllib.parse import unquote
 
 from commands.context import IncomingMessage
 from commands.errors import BadArgument
-from commands.identities import CONSOLE, DISCOURSE, Identity, parse_identity, safe_forum_username
+from commands.identities import (
+    CONSOLE,
+    DISCOURSE,
+    MATRIX,
+    Identity,
+    parse_identity,
+    safe_forum_username,
+)
 from commands.text import QUOTES, echo, fold, next_token, user_text
 
 Person = NewType("Person", str)  # an identity, as stored: `@alice:example.org`, `discourse:alice`
 
 MAX_NAME_WORDS = 6  # a display name longer than this is written as a pill or an identity
+MAX_LISTED = 10  # namesakes listed when a name is ambiguous; more, and a pill is the way
 _WORD = re.compile(r"\S+")
 # A link to a person as Matrix clients write it (https://matrix.to/#/@alice:example.org, maybe
 # percent-encoded, maybe with ?via=…), or as a `matrix:` URI (matrix:u/alice:example.org).
@@ -94,7 +102,7 @@ def identity_in(token: str) -> str | None:
         link = pattern.fullmatch(decoded)
         if link is not None:
             parsed = parse_identity(prefix + link.group(1))
-            if parsed is not None and parsed.platform == "matrix":
+            if parsed is not None and parsed.platform == MATRIX:
                 return str(parsed)
     return None
 
@@ -116,8 +124,10 @@ def _one_of(
         return chosen[0]
     lines = [
         f"- {echo(members.get(identity) or identity)} : {shown_identity(identity)}"
-        for identity in sorted(candidates)
+        for identity in sorted(candidates)[:MAX_LISTED]
     ]
+    if len(candidates) > MAX_LISTED:
+        lines.append("- …")
     raise AmbiguousPerson("people.which_one", name=echo(name.strip()), candidates="\n".join(lines))
 
 
