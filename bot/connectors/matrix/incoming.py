@@ -1,4 +1,5 @@
-"""A Matrix m.text event read as a command: its current text, its thread, what it answers."""
+"""A Matrix m.text event read as a command: its current text, its thread, what it answers, and
+the people it points at (pills, m.mentions)."""
 
 from __future__ import annotations
 
