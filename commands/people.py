@@ -58,12 +58,16 @@ def to_person(token: str) -> Person:
 def read_person(text: str, message: IncomingMessage) -> tuple[Person, str]:
     """The person named at the start of `text` (the command's arguments), and what follows.
 
-    In this order: a pill at that place; a full identity or a link to a Matrix user; a forum
-    `@name` on the forum; the name of someone in the room (pills and `m.mentions` settle a
-    name several people have); a plain name on the forum or the terminal.
+    In this order: a pill at that place (or the localpart of someone in `m.mentions`); a full
+    identity or a link to a Matrix user; a forum `@name` on the forum; the name of someone in
+    the room (`m.mentions` settles a name several people have); a plain name on the forum or
+    the terminal.
     """
     start = text.lstrip()
-    pills = _names((m.label, m.identity) for m in message.mentions if m.label)
+    pills = _names(
+        [(m.label, m.identity) for m in message.mentions if m.label]
+        + [(_localpart(m.identity), m.identity) for m in message.mentions]
+    )
     named = _named_at_start(start, pills)
     if named is not None:
         candidates, rest = named
@@ -131,13 +135,18 @@ def _one_of(
     raise AmbiguousPerson("people.which_one", name=echo(name.strip()), candidates="\n".join(lines))
 
 
+def _localpart(identity: str) -> str:
+    """`alice` for `@alice:example.org` (and "" for anything else)."""
+    return identity[1:].split(":", 1)[0] if identity.startswith("@") else ""
+
+
 def _member_names(members: Mapping[str, str]) -> Iterable[tuple[str, str]]:
     """Each member's display name, and the localpart of their Matrix id."""
     for identity, display_name in members.items():
         if display_name:
             yield display_name, identity
-        if identity.startswith("@"):
-            yield identity[1:].split(":", 1)[0], identity
+        if localpart := _localpart(identity):
+            yield localpart, identity
 
 
 def _name_key(phrase: str) -> str:

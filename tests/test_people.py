@@ -173,6 +173,11 @@ def test_the_longest_name_wins_and_quotes_work() -> None:
     assert read_person("@Alice: 2", message) == (ALICE, " 2")
 
 
+def test_someone_mentioned_without_a_pill_is_named_by_their_localpart() -> None:
+    message = matrix_message("x", mentions=(Mention(BOB),))  # Bob has left the room since
+    assert read_person("@bob confirmé", message) == (BOB, " confirmé")
+
+
 def test_the_localpart_of_a_member_names_them() -> None:
     message = matrix_message("x", members={BOB: "Robert"})
     assert read_person("bob confiance", message) == (BOB, " confiance")
