@@ -102,6 +102,13 @@ def _public_of(published: dict[str, Any] | None) -> str | None:
     return str(public)
 
 
+def _published_are(keys: CrossSigningKeys, published: PublishedKeys) -> bool:
+    """True when the account's published master and self-signing keys are these."""
+    return _public_of(published.master) == keys.public("master") and _public_of(
+        published.self_signing
+    ) == keys.public("self_signing")
+
+
 async def read_keys(store: Path, user_id: str) -> CrossSigningKeys | None:
     path = store / KEYS_FILE
     try:
@@ -141,12 +148,7 @@ async def ensure_cross_signed(client: AsyncClient, store_path: str, password: st
     store = Path(store_path)
     published = await published_keys(client)
     keys = await read_keys(store, user_id)
-    ours = (
-        keys is not None
-        and _public_of(published.master) == keys.public("master")
-        and (_public_of(published.self_signing) == keys.public("self_signing"))
-    )
-    if not ours:
+    if keys is None or not _published_are(keys, published):
         if published.master is not None and not password:
             log.warning(
                 "Matrix: %s's cross-signing keys were set elsewhere or lost with the store; "
@@ -162,7 +164,6 @@ async def ensure_cross_signed(client: AsyncClient, store_path: str, password: st
         await call_with_password(client, "POST", UPLOAD_KEYS, body, password)
         log.info("Matrix: cross-signing keys of %s published", user_id)
         published = await published_keys(client)
-    assert keys is not None
     return await _sign_device(client, keys, published, device_id)
 
 
