@@ -35,6 +35,7 @@ __all__ = [
     "Post",
     "PostStream",
     "QueuedPost",
+    "ReplyToUser",
     "TopicList",
     "TopicListItem",
     "TopicListResponse",
@@ -96,6 +97,14 @@ class BasicUser(DiscourseModel):
     avatar_template: str | None = None
 
 
+class ReplyToUser(DiscourseModel):
+    """The author of the post a post replies to (PostSerializer#reply_to_user: no id)."""
+
+    username: str
+    name: str | None = None
+    avatar_template: str | None = None
+
+
 class Post(DiscourseModel):
     """A post, as served by /posts/{id}.json, topic post streams, /posts.json and webhooks."""
 
@@ -108,7 +117,7 @@ class Post(DiscourseModel):
     raw: str | None = None
     reply_to_post_number: int | None = None
     # The author of the post this one replies to (PostSerializer#reply_to_user).
-    reply_to_user: BasicUser | None = None
+    reply_to_user: ReplyToUser | None = None
     post_type: int = 1
     user_id: int | None = None
     name: str | None = None

@@ -122,7 +122,6 @@ class Serializers:
         if post.reply_to_user_id is not None:  # PostSerializer#reply_to_user
             target_author = site.user_by_id(post.reply_to_user_id)
             body["reply_to_user"] = {
-                "id": target_author.id,
                 "username": target_author.username,
                 "name": target_author.name,
                 "avatar_template": self.avatar(target_author),
