@@ -6,6 +6,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import NoReturn
 
 from bot.config import DiscourseConfig
 from bot.connectors.discourse.api import ARCHETYPE_PRIVATE_MESSAGE, CreatedPost, QueuedPost
@@ -232,7 +233,7 @@ class ForumOutbound:
         contacts: list[str],
         why: str,
         error: ForumError | None = None,
-    ) -> None:
+    ) -> NoReturn:
         """The forum won't let the bot open the message: the staff are told, the member gets
         the next step. Always raises the `PortError` the brain explains."""
         await self._tell_staff_about(request, member, why)
@@ -246,7 +247,7 @@ class ForumOutbound:
         member: str,
         contacts: list[str],
         limited: ForumActionLimited,
-    ) -> None:
+    ) -> NoReturn:
         await self._tell_staff_about(request, member, "later")
         raise PortError(
             PLATFORM, str(limited), key="discourse.pm_later", people=self._names(contacts)
