@@ -127,6 +127,8 @@ class Post(DiscourseModel):
     topic_archetype: str | None = None
     category_id: int | None = None
     yours: bool | None = None
+    # The author's rank on the forum: never a reason to treat them as the MLA's staff (the
+    # CHATONS forum is shared; staff come from `discourse.staff_group`).
     admin: bool | None = None
     moderator: bool | None = None
     staff: bool | None = None

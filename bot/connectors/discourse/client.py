@@ -89,6 +89,14 @@ class ForumActionLimited(ForumError):
         self.wait_seconds = wait_seconds
 
 
+class ForumRedirected(ForumError):
+    """The forum answered with a redirection to `location`."""
+
+    def __init__(self, location: str) -> None:
+        super().__init__(f"moved to {location}")
+        self.location = location
+
+
 class _RateLimited(DiscourseRateLimitedError):
     """A 429, with how long to wait and whether it concerns the whole key."""
 
@@ -483,14 +491,6 @@ class ForumClient:
             if attempt < policy.max_attempts:
                 await self.timer.sleep(delay)
         raise ForumUnavailable(f"{name}: {_describe(failure)}") from failure
-
-
-class ForumRedirected(ForumError):
-    """The forum answered with a redirection to `location`."""
-
-    def __init__(self, location: str) -> None:
-        super().__init__(f"moved to {location}")
-        self.location = location
 
 
 def _category_path(location: str) -> str | None:
