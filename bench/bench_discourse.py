@@ -1,11 +1,19 @@
-"""Forum polling cost: requests per hour at the default poll interval, with N appeal topics.
+"""The forum by polling: how long a member waits for an answer, and what a quiet day costs.
 
 Run: ``python -m bench.bench_discourse`` from the repository root.
-Counts the requests a fake Discourse receives over one simulated hour of polls, on a quiet
-forum and on a forum where a member replies to a call every minute, and compares them with
-the budgets: 20 requests a minute for a user API key (1,200 an hour), 60 a minute shared by
-every admin key of the site (3,600 an hour). Also says how long the event loop was ever kept
-from running meanwhile (pydiscourse's blocking requests must stay in worker threads).
+
+Tremplin runs against the fake Discourse with its default settings and limits (the bot at
+trust level 1 with a user API key: 20 requests a minute, 2,880 a day), at the default
+`discourse.poll_seconds`, on one simulated clock shared by the forum and the bot (a day
+takes seconds). Measured:
+
+* the reply delay seen by a member (from their post's time to the answer's, both the
+  forum's), for a first message on a quiet forum and for follow-ups while a conversation goes
+  on; the arrival time within a polling interval is drawn at random, as people don't write in
+  step with the bot;
+* the requests of a quiet 24-hour day, against the key's day budget;
+* the longest time the event loop was ever kept from running (blocking calls must stay in
+  worker threads).
 """
 
 from __future__ import annotations
@@ -13,40 +21,36 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import random
+import statistics
 import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.table import print_table
 from bot.config import DiscourseConfig
-from bot.connectors.discourse import DiscourseConnector, ForumClient
+from bot.connectors.discourse.pacing import Pacer
 from bot.runner import warm_up
-from commands.catalogue import import_catalogue
 from storage.database import Database
-from storage.models import Appeal
-from tests.conversation import make_brain
-from tests.fakes.discourse import FakeDiscourse
+from tests.conversation import Clock
+from tests.discourse.forum import ForumWorld, Timeline, new_forum, populate, started_at
 
-ROOT = Path(__file__).resolve().parents[1]
-CATALOGUE = ROOT / "examples" / "missions.yaml"
-BOT = "tremplin"
-KEY = "cle-admin-du-banc-d-essai-0123456789"
-CATEGORY = 17
-USER_KEY_BUDGET_PER_HOUR = 20 * 60
-SITE_BUDGET_PER_HOUR = 60 * 60
-REPLY = "Bonjour, je fais du CSS et je traduis de l'anglais, je peux aider ! (message {n})"
-
-
+DAY = 86400.0
 TICK = 0.005  # seconds between two looks at the event loop
+MEMBERS = ("alice", "bob", "chloe", "yann_k", "audrey.l", "claire")
+FIRST = "Bonjour, je fais du CSS et je traduis de l'anglais, je peux aider ! (message {n})"
+FOLLOW_UP = "Merci ! Et pour la traduction, c'est combien de temps par mois ? ({n})"
 
 
 @dataclass(frozen=True)
-class Cost:
-    topics: int
-    polls: int
-    quiet: int
-    busy: int
+class Figures:
+    quiet_requests: int
+    quiet_seconds: float
+    active_seconds: float
+    first: list[float]
+    follow_ups: list[float]
     stall_ms: float
 
 
@@ -69,120 +73,139 @@ async def loop_watch() -> AsyncIterator[list[float]]:
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def measure(topics: int, poll_seconds: int, workdir: Path) -> Cost:
-    """Requests over one hour of polls, quiet then with one reply a minute."""
-    forum = FakeDiscourse(rate_limit_admin=None, rate_limit_user=None)
-    forum.add_user(BOT)
-    forum.add_category(CATEGORY, "Appels à bénévoles")
-    forum.add_admin_key(KEY)
-    polls = 3600 // poll_seconds
-    for n in range(polls):
-        forum.add_user(f"membre{n}")
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+async def world_in(directory: Path, name: str) -> ForumWorld:
+    timeline = Timeline(Clock(started_at()))
+    forum = new_forum(timeline)
+    populate(forum)
     await forum.start()
-    database = Database(f"sqlite+aiosqlite:///{workdir / f'bench-{topics}.db'}")
+    database = Database(f"sqlite+aiosqlite:///{directory / f'{name}.db'}")
     await database.upgrade()
-    brain = make_brain(database)
-    settings = DiscourseConfig(
-        enabled=True,
-        url=forum.url,
-        username=BOT,
-        appeal_category=CATEGORY,
-        poll_seconds=poll_seconds,
-    )
-    # The bench counts requests; it does not wait for the real pace between them.
-    client = ForumClient(forum.url, BOT, KEY, requests_per_minute=1_000_000)
-    connector = DiscourseConnector(brain, settings, KEY, client=client)
+    world = ForumWorld(forum, database, timeline)
+    await world.start(poll_seconds=DiscourseConfig().poll_seconds)
+    await world.load_catalogue()
+    return world
+
+
+async def close(world: ForumWorld) -> None:
+    await world.close()
+    await world.forum.stop()
+    await world.database.dispose()
+
+
+async def quiet_day(directory: Path) -> tuple[int, float]:
+    """Requests over 24 simulated hours with one call for volunteers and nobody writing."""
+    world = await world_in(directory, "quiet")
     try:
-        async with database.session() as session:
-            now = brain.services.clock()
-            await import_catalogue(
-                session, CATALOGUE.read_text("utf-8"), brain.services.taxonomy, now=now
-            )
-            for n in range(topics):
-                title = f"Appel à bénévoles numéro {n + 1} de la MLA"
-                body = f"Nous cherchons des bénévoles (appel {n + 1})."
-                topic = forum.create_topic_as(BOT, title, body, CATEGORY)
-                session.add(Appeal(channel="forum", place=str(topic.id), created_at=now))
-        appeal_ids = [topic.id for topic in forum.topics]
-        await warm_up()  # as `tremplin run` does
-        await connector.poll_once()  # the first poll after a start looks at every topic once
-
+        await world.publish_appeal()
+        assert world.connector is not None
+        before = len(world.forum.requests)
+        elapsed = 0.0
         async with loop_watch() as stall:
-            before = len(forum.requests)
-            for _ in range(polls):
-                forum.advance(poll_seconds)
-                await connector.poll_once()
-            quiet = len(forum.requests) - before
-
-            before = len(forum.requests)
-            for n in range(polls):
-                forum.advance(poll_seconds)
-                if (n * poll_seconds) % 60 == 0 or poll_seconds >= 60:
-                    topic_id = appeal_ids[n % len(appeal_ids)]
-                    forum.member_posts(f"membre{n}", topic_id, REPLY.format(n=n))
-                await connector.poll_once()
-            busy = len(forum.requests) - before
-        return Cost(topics, polls, quiet, busy, stall[0] * 1000)
+            while elapsed < DAY:
+                await world.poll()
+                pause = world.connector.next_pause()
+                world.later(pause)
+                elapsed += pause
+        return len(world.forum.requests) - before, stall[0] * 1000
     finally:
-        await connector.stop()
-        await database.dispose()
-        await forum.stop()
+        await close(world)
 
 
-def share(requests: int, budget: int) -> str:
-    return f"{requests / budget:.0%}"
+async def answered_after(world: ForumWorld, topic_id: int, member: str, count: int) -> float:
+    """Poll at the bot's own pace until `member` has `count` answers; the forum-time delay
+    between their last post and that answer."""
+    assert world.connector is not None
+    posted = [p for p in world.forum.posts_in(topic_id) if p.username == member][-1]
+    for _ in range(100):
+        if world.answered(topic_id, member) >= count:
+            break
+        world.later(world.connector.next_pause())
+        await world.poll()
+    answer = [p for p in world.answers(topic_id) if p.raw.startswith(f"@{member} ")][-1]
+    return (answer.created_at - posted.created_at).total_seconds()
 
 
-def table(costs: list[Cost], poll_seconds: int) -> str:
-    """One line per topic count; "one read per topic" is what polling each topic would cost."""
-    header = (
-        "appeal topics",
-        "quiet req/h",
-        "% user key",
-        "% site",
-        "reply/min req/h",
-        "% user key",
-        "% site",
-        "one read per topic, quiet",
-        "longest loop stall",
-    )
-    rows = [
-        (
-            str(cost.topics),
-            str(cost.quiet),
-            share(cost.quiet, USER_KEY_BUDGET_PER_HOUR),
-            share(cost.quiet, SITE_BUDGET_PER_HOUR),
-            str(cost.busy),
-            share(cost.busy, USER_KEY_BUDGET_PER_HOUR),
-            share(cost.busy, SITE_BUDGET_PER_HOUR),
-            str(cost.polls * (1 + cost.topics)),
-            f"{cost.stall_ms:.0f} ms",
-        )
-        for cost in costs
-    ]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        f"Forum polling every {poll_seconds} s ({costs[0].polls} polls an hour); budgets: "
-        f"user API key {USER_KEY_BUDGET_PER_HOUR}/h, site (admin keys) {SITE_BUDGET_PER_HOUR}/h",
-        "",
-    ]
-    for row in [header, *rows]:
-        lines.append(" | ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
-    return "\n".join(lines)
+async def conversations(directory: Path, count: int, seed: int) -> tuple[list[float], list[float]]:
+    """`count` conversations: a first message on a quiet forum, then three follow-ups."""
+    rng = random.Random(seed)
+    world = await world_in(directory, "conversations")
+    first: list[float] = []
+    follow_ups: list[float] = []
+    try:
+        topic_id = await world.publish_appeal()
+        assert world.connector is not None
+        connector = world.connector
+        asked: dict[str, int] = {}
+        for n in range(count):
+            world.later(700)  # past the quick pace's ten minutes: the forum is quiet again
+            await world.poll()
+            member = MEMBERS[n % len(MEMBERS)]
+            pause = connector.next_pause()
+            arrival = rng.uniform(0, pause)  # somewhere within the next polling interval
+            world.later(arrival)
+            world.forum.member_posts(member, topic_id, FIRST.format(n=n))
+            world.later(pause - arrival)
+            await world.poll()
+            asked[member] = asked.get(member, 0) + 1
+            first.append(await answered_after(world, topic_id, member, asked[member]))
+            for turn in range(3):
+                world.later(rng.uniform(30, 180))  # the member reads, then writes again
+                world.forum.member_posts(member, topic_id, FOLLOW_UP.format(n=f"{n}.{turn}"))
+                world.later(rng.uniform(0, connector.next_pause()))
+                await world.poll()
+                asked[member] += 1
+                follow_ups.append(await answered_after(world, topic_id, member, asked[member]))
+        return first, follow_ups
+    finally:
+        await close(world)
 
 
-async def run(topic_counts: list[int], poll_seconds: int) -> None:
+async def measure(count: int, seed: int) -> Figures:
+    await warm_up()  # as `tremplin run` does
     with tempfile.TemporaryDirectory() as directory:
-        costs = [await measure(n, poll_seconds, Path(directory)) for n in topic_counts]
-    print(table(costs, poll_seconds))
+        requests, stall = await quiet_day(Path(directory))
+        first, follow_ups = await conversations(Path(directory), count, seed)
+    pacer = Pacer(DiscourseConfig().poll_seconds, DiscourseConfig().requests_per_day)
+    return Figures(requests, pacer.quiet_seconds, pacer.active_seconds, first, follow_ups, stall)
+
+
+def report(figures: Figures) -> None:
+    budget = DiscourseConfig().requests_per_day
+
+    def delays(values: list[float]) -> str:
+        p50, p95 = statistics.median(values), percentile(values, 0.95)
+        return f"{p50:.0f} / {p95:.0f} s ({len(values)} answers)"
+
+    print_table(
+        f"forum by polling, poll_seconds={DiscourseConfig().poll_seconds} (user API key)",
+        ("what", "measured"),
+        [
+            ("reply delay, first message on a quiet forum (p50 / p95)", delays(figures.first)),
+            ("reply delay, during a conversation (p50 / p95)", delays(figures.follow_ups)),
+            (
+                "requests on a quiet day (24 h)",
+                f"{figures.quiet_requests} ({figures.quiet_requests / budget:.0%} of {budget})",
+            ),
+            (
+                "poll interval, quiet / during a conversation",
+                f"{figures.quiet_seconds:.0f} s / {figures.active_seconds:.0f} s",
+            ),
+            ("longest event-loop stall", f"{figures.stall_ms:.0f} ms"),
+        ],
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--topics", type=int, nargs="+", default=[1, 5, 20])
-    parser.add_argument("--poll-seconds", type=int, default=DiscourseConfig().poll_seconds)
+    parser.add_argument("--conversations", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=12)
     args = parser.parse_args()
-    asyncio.run(run(args.topics, args.poll_seconds))
+    report(asyncio.run(measure(args.conversations, args.seed)))
 
 
 if __name__ == "__main__":

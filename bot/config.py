@@ -60,8 +60,15 @@ class DiscourseConfig(Section):
     username: str | None = None
     appeal_category: int | None = None
     coordinators_group: str | None = None
+    # A forum group whose members are staff; the forum's own admins and moderators are not
+    # (the CHATONS forum is shared).
+    staff_group: str | None = None
+    # How often notifications are read on a quiet forum (stretched, if need be, so that a
+    # quiet day spends under half of requests_per_day); a quarter of it during a conversation.
     poll_seconds: int = Field(default=60, ge=5)
+    # The key's budgets, never exceeded: a user API key has 20 a minute and 2,880 a day.
     requests_per_minute: int = Field(default=20, ge=1, le=600)
+    requests_per_day: int = Field(default=2880, ge=10)
     auth: Literal["api_key", "user_api_key"] = "api_key"
     # Forum accounts whose posts are never answered (other bots); the bot itself is always one.
     ignore_users: list[str] = ["system", "discobot"]

@@ -107,7 +107,11 @@ async def open_thread(ctx: Context, request: OnboardingRequest, line: str) -> No
             log.exception(
                 "could not open the onboarding space of engagement %s", request.engagement_id
             )
-        await ctx.replace_replies([ctx.t("join.thread_failed", line=line, id=request.mission_id)])
+        failed = ctx.t("join.thread_failed", line=line, id=request.mission_id)
+        if isinstance(error, PortError) and not error.key.startswith("port."):
+            # The platform's own next step (whom to write to, when to try again).
+            failed = ctx.t(error.key, line=line, id=request.mission_id, **error.params)
+        await ctx.replace_replies([failed])
         return
     coordinators = request.coordinators
     async with ctx.database.session() as session:

@@ -18,13 +18,22 @@ class PortError(Refused):
 
     The router explains it like any refusal, in the person's language: by default
     `port.<platform>.refused` or `port.<platform>.unavailable`, or the more precise catalogue
-    key the connector gives. `reason` is for the log: short, with no secret in it.
+    key the connector gives (with the values its sentence names, in `params`). `reason` is for
+    the log: short, with no secret in it.
     """
 
     def __init__(
-        self, platform: str, reason: str, *, refused: bool = False, key: str | None = None
+        self,
+        platform: str,
+        reason: str,
+        *,
+        refused: bool = False,
+        key: str | None = None,
+        **params: str,
     ) -> None:
-        super().__init__(key or f"port.{platform}.{'refused' if refused else 'unavailable'}")
+        super().__init__(
+            key or f"port.{platform}.{'refused' if refused else 'unavailable'}", **params
+        )
         self.platform = platform
         self.reason = reason
         self.refused = refused

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from commands.checks import STAFF
@@ -10,6 +11,7 @@ from commands.converters import MissionNumber, Person
 from commands.errors import NotFound, Refused
 from commands.i18n import Translator
 from commands.matching import rank
+from commands.ports import PortError
 from commands.render import mission_line, mission_ref, skill_list
 from commands.router import Router
 from commands.text import echo, user_text
@@ -19,6 +21,8 @@ from storage import volunteers as volunteer_store
 from storage.enums import EngagementStatus, Trust
 from storage.models import Mission, Volunteer
 from storage.visibility import Surface, Viewer
+
+log = logging.getLogger(__name__)
 
 router = Router("staff")
 SHOWN = 20
@@ -77,8 +81,12 @@ async def thank_and_show_next_step(
     connector = ctx.services.hub.for_platform(volunteer_store.platform_of(address))
 
     async def send() -> None:
-        if connector is not None:
+        if connector is None:
+            return
+        try:
             await connector.send_direct(address, text)
+        except PortError as error:  # the platform refused: the thanks stay unsent, no more
+            log.warning("thanks to %s not sent: %s", address, error)
 
     ctx.after_commit.append(send)
 

@@ -21,14 +21,18 @@ from pydantic import BaseModel, ValidationError
 
 from bot.connectors.discourse.api import (
     ARCHETYPE_PRIVATE_MESSAGE,
+    Account,
+    AccountResponse,
     CreatedPost,
     ErrorBody,
     GroupMember,
     GroupMembers,
+    GroupMessageable,
     Notification,
     NotificationsList,
     NotificationType,
     Post,
+    QueuedPost,
     TopicListItem,
     TopicListResponse,
     TopicPosts,
@@ -43,7 +47,7 @@ from tests.discourse.shapes import (
     User,
     UserResponse,
 )
-from tests.fakes.discourse import FakeDiscourse
+from tests.fakes.discourse import FakeDiscourse, GroupLevel
 
 FIXTURES = Path(__file__).parent / "fixtures" / "discourse"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "discourse-fixtures"
@@ -55,6 +59,7 @@ OUR_FIXTURES: dict[str, type[BaseModel]] = {
     "post.json": Post,  # GET /posts/{id}.json
     "created_post.json": CreatedPost,  # POST /posts.json (new topic)
     "created_pm.json": CreatedPost,  # POST /posts.json (archetype=private_message)
+    "enqueued_post.json": QueuedPost,  # POST /posts.json, held for approval
     "updated_post.json": UpdatedPost,  # PUT /posts/{id}.json
     "topic_view.json": TopicView,  # GET /t/{id}.json
     "topic_posts.json": TopicPosts,  # GET /t/{id}/posts.json?post_ids[]=…&include_raw=1
@@ -64,6 +69,7 @@ OUR_FIXTURES: dict[str, type[BaseModel]] = {
     "session_current.json": SessionCurrent,  # GET /session/current.json
     "user.json": UserResponse,  # GET /u/{username}.json
     "group_members.json": GroupMembers,  # GET /groups/{name}/members.json
+    "group_messageable.json": GroupMessageable,  # GET /groups/{name}/messageable.json
     "latest_topics.json": TopicListResponse,  # GET /latest.json, /c/{slug}/{id}.json
     "error_rate_limit.json": ErrorBody,  # 429
     "error_post_too_short.json": ErrorBody,  # 422 from POST /posts.json
@@ -126,6 +132,8 @@ OPENAPI_OBJECTS: list[tuple[type[BaseModel], str, str, tuple[str, ...]]] = [
     (SuccessBody, "/notifications/mark-read.json", "put", ()),
     (UserResponse, "/u/{username}.json", "get", ()),
     (User, "/u/{username}.json", "get", ("user",)),
+    (AccountResponse, "/u/{username}.json", "get", ()),
+    (Account, "/u/{username}.json", "get", ("user",)),
     (GroupMembers, "/groups/{name}/members.json", "get", ()),
     (GroupMember, "/groups/{name}/members.json", "get", ("members", "[]")),
     (TopicListResponse, "/latest.json", "get", ()),
@@ -165,6 +173,10 @@ def test_our_fixtures_say_what_tremplin_relies_on() -> None:
     kinds = {n.notification_type for n in notifications.notifications}
     assert NotificationType.MENTIONED in kinds and NotificationType.PRIVATE_MESSAGE in kinds
     assert ErrorBody.model_validate(load(FIXTURES / "error_rate_limit.json")).wait_seconds == 37
+    queued = QueuedPost.model_validate(load(FIXTURES / "enqueued_post.json"))
+    assert queued.action == "enqueued" and queued.pending_post is not None
+    account = AccountResponse.model_validate(load(FIXTURES / "user.json")).user
+    assert account.trust_level == 3 and account.can_send_private_messages is True
     hook = WebhookPayload.model_validate(load(FIXTURES / "webhook_post_created.json"))
     assert hook.post is not None and hook.post.raw and hook.post.topic_archetype == "regular"
 
@@ -238,12 +250,18 @@ async def _fetch(
     **kwargs: Any,
 ) -> Answer:
     headers = {"Api-Key": key, "Api-Username": as_user, "Accept": "application/json"}
-    async with session.request(method, forum.url + path, headers=headers, **kwargs) as response:
-        return Answer(response.status, await response.json())
+    async with session.request(
+        method, forum.url + path, headers=headers, allow_redirects=False, **kwargs
+    ) as response:
+        body = await response.json() if response.content_type == "application/json" else None
+        return Answer(response.status, body)
 
 
-async def _exercise(forum: FakeDiscourse, session: aiohttp.ClientSession) -> dict[str, Answer]:
-    """Drive every endpoint Tremplin reads; the answers by fixture-like name."""
+async def _exercise(
+    forum: FakeDiscourse, session: aiohttp.ClientSession, moderated_topic: int
+) -> dict[str, Answer]:
+    """Drive every endpoint Tremplin calls; the answers by fixture-like name. The forum keeps
+    its limits: time passes between two posts of one account, as it does for people."""
     answers: dict[str, Answer] = {}
     title = "Appel à bénévoles : maintenance du Nextcloud"
     answers["created_post"] = created = await _fetch(
@@ -262,6 +280,7 @@ async def _exercise(forum: FakeDiscourse, session: aiohttp.ClientSession) -> dic
         as_user="camille",
         json={"topic_id": topic_id, "raw": RAW_REPLY, "reply_to_post_number": 1},
     )
+    forum.advance(30)
     pm = {
         "title": "Candidature de Camille",
         "raw": "Camille se propose pour le Nextcloud : pouvez-vous la contacter ?",
@@ -269,30 +288,40 @@ async def _exercise(forum: FakeDiscourse, session: aiohttp.ClientSession) -> dic
         "target_recipients": "camille,mla-coordination",
     }
     answers["created_pm"] = await _fetch(session, forum, "POST", "/posts.json", data=pm)
+    answers["rate_limited"] = await _fetch(  # too soon after the PM: the pace between posts
+        session,
+        forum,
+        "POST",
+        "/posts.json",
+        data={"topic_id": topic_id, "raw": "Merci Camille, la coordination vous écrit."},
+    )
+    answers["enqueued"] = await _fetch(
+        session,
+        forum,
+        "POST",
+        "/posts.json",
+        as_user="camille",
+        data={"topic_id": moderated_topic, "raw": "Je peux aider pour les sauvegardes."},
+    )
     reply_id = replied.body["id"]
     answers["post"] = await _fetch(session, forum, "GET", f"/posts/{reply_id}.json")
-    edit = {"post": {"raw": RAW_CALL + "\nComptez deux heures par mois."}}
-    post_path = f"/posts/{created.body['id']}.json"
-    answers["updated_post"] = await _fetch(session, forum, "PUT", post_path, json=edit)
-    answers["topic_view"] = await _fetch(session, forum, "GET", f"/t/{topic_id}.json")
-    query = {"post_ids[]": str(reply_id), "include_raw": "true"}
+    query = {"post_number": "1", "asc": "true", "include_raw": "true"}
     answers["topic_posts"] = await _fetch(
         session, forum, "GET", f"/t/{topic_id}/posts.json", params=query
     )
-    answers["latest_posts"] = await _fetch(session, forum, "GET", "/posts.json")
-    answers["notifications"] = notes = await _fetch(session, forum, "GET", "/notifications.json")
-    first_id = notes.body["notifications"][0]["id"]
-    answers["mark_read"] = await _fetch(
-        session, forum, "PUT", "/notifications/mark-read.json", json={"id": first_id}
-    )
-    answers["session_current"] = await _fetch(session, forum, "GET", "/session/current.json")
-    answers["user"] = await _fetch(session, forum, "GET", "/u/yann_k.json")
+    answers["notifications"] = await _fetch(session, forum, "GET", "/notifications.json")
+    answers["user"] = await _fetch(session, forum, "GET", "/u/tremplin.json")
     members_path = "/groups/mla-coordination/members.json"
     answers["group_members"] = await _fetch(session, forum, "GET", members_path)
-    answers["latest_topics"] = await _fetch(session, forum, "GET", "/latest.json")
-    answers["category_topics"] = await _fetch(session, forum, "GET", "/c/entraide/17.json")
+    messageable_path = "/groups/mla-coordination/messageable.json"
+    answers["group_messageable"] = await _fetch(session, forum, "GET", messageable_path)
+    answers["category_moved"] = await _fetch(session, forum, "GET", "/c/17/l/latest.json")
+    answers["category_topics"] = await _fetch(
+        session, forum, "GET", "/c/associations/entraide/17/l/latest.json"
+    )
     pm_path = "/topics/private-messages/tremplin.json"
     answers["private_messages"] = await _fetch(session, forum, "GET", pm_path)
+    forum.advance(30)
     answers["error_post_too_short"] = await _fetch(
         session, forum, "POST", "/posts.json", data={"topic_id": topic_id, "raw": "!participer 3"}
     )
@@ -301,11 +330,9 @@ async def _exercise(forum: FakeDiscourse, session: aiohttp.ClientSession) -> dic
         session, forum, "POST", "/posts.json", data=unknown
     )
     answers["error_invalid_api_key"] = await _fetch(
-        session, forum, "GET", "/session/current.json", key="mauvaise-cle"
+        session, forum, "GET", "/u/tremplin.json", key="mauvaise-cle"
     )
-    answers["error_not_found"] = await _fetch(session, forum, "GET", "/t/999999.json")
-    forum.inject(429, 1, retry_after=37)
-    answers["error_rate_limit"] = await _fetch(session, forum, "GET", "/latest.json")
+    answers["error_not_found"] = await _fetch(session, forum, "GET", "/t/999999/posts.json")
     await forum.wait_webhooks(within=5)
     bodies = [json.loads(d.body) for d in forum.webhook_deliveries if d.event == "post_created"]
     [reply_hook] = [b for b in bodies if b["post"]["id"] == reply_id]
@@ -319,15 +346,25 @@ async def fake_answers() -> AsyncIterator[dict[str, Answer]]:
     forum.add_user("tremplin", name="Tremplin (bot de la MLA)")
     forum.add_user("camille", name="Camille Martin")
     forum.add_user("yann_k", name="Yann Kerbrat", moderator=True)
-    forum.add_group("mla-coordination", ["yann_k"], owners=["yann_k"])
-    forum.add_category(17, "Entraide")
+    forum.add_group(
+        "mla-coordination",
+        ["yann_k"],
+        owners=["yann_k"],
+        messageable_level=GroupLevel.EVERYONE,
+    )
+    forum.add_category(5, "Associations")
+    forum.add_category(17, "Entraide", parent=5)
+    forum.add_category(30, "Entraide modérée", require_reply_approval=True)
     forum.add_admin_key(ADMIN_KEY)
     await forum.start()
     try:
         # Deliveries go to the fake itself (a 404): the fake records what it sent.
         forum.add_webhook(forum.url + "/webhook-sink", secret="contrat", events=("post",))
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
-            yield await _exercise(forum, session)
+            moderated = forum.create_topic_as(
+                "yann_k", "Entraide modérée : vos questions", "Posez vos questions ici.", 30
+            )
+            yield await _exercise(forum, session, moderated.id)
     finally:
         await forum.stop()
 
@@ -337,26 +374,24 @@ FAKE_MODELS: dict[str, tuple[int, type[BaseModel], str | None]] = {
     "created_post": (200, CreatedPost, "created_post.json"),
     "reply": (200, CreatedPost, "created_post.json"),
     "created_pm": (200, CreatedPost, "created_pm.json"),
+    "enqueued": (200, QueuedPost, "enqueued_post.json"),
     "post": (200, Post, "post.json"),
-    "updated_post": (200, UpdatedPost, "updated_post.json"),
-    "topic_view": (200, TopicView, "topic_view.json"),
     "topic_posts": (200, TopicPosts, "topic_posts.json"),
-    "latest_posts": (200, PostsList, "latest_posts.json"),
     "notifications": (200, NotificationsList, "notifications.json"),
-    "mark_read": (200, SuccessBody, "mark_read.json"),
-    "session_current": (200, SessionCurrent, "session_current.json"),
-    "user": (200, UserResponse, "user.json"),
+    "user": (200, AccountResponse, "user.json"),
     "group_members": (200, GroupMembers, "group_members.json"),
-    "latest_topics": (200, TopicListResponse, "latest_topics.json"),
+    "group_messageable": (200, GroupMessageable, "group_messageable.json"),
     "category_topics": (200, TopicListResponse, "latest_topics.json"),
     "private_messages": (200, TopicListResponse, None),
     "error_post_too_short": (422, ErrorBody, "error_post_too_short.json"),
     "error_pm_unknown_recipient": (422, ErrorBody, "error_pm_unknown_recipient.json"),
     "error_invalid_api_key": (403, ErrorBody, "error_invalid_api_key.json"),
     "error_not_found": (404, ErrorBody, None),
-    "error_rate_limit": (429, ErrorBody, "error_rate_limit.json"),
+    "rate_limited": (429, ErrorBody, "error_rate_limit.json"),
     "webhook_post_created": (200, WebhookPayload, "webhook_post_created.json"),
 }
+# Answers without a body to model: the category asked by its id alone (a 301).
+FAKE_REDIRECTS = ("category_moved",)
 
 
 def missing_keys(expected: Any, actual: Any, where: str = "") -> list[str]:
@@ -372,7 +407,7 @@ def missing_keys(expected: Any, actual: Any, where: str = "") -> list[str]:
 
 
 def test_the_fake_serves_every_answer(fake_answers: dict[str, Answer]) -> None:
-    assert sorted(fake_answers) == sorted(FAKE_MODELS)
+    assert sorted(fake_answers) == sorted([*FAKE_MODELS, *FAKE_REDIRECTS])
 
 
 @pytest.mark.parametrize("name", sorted(FAKE_MODELS))
@@ -393,14 +428,17 @@ def test_fake_answer_has_the_keys_of_our_fixture(
 
 
 def test_fake_answers_keep_discourse_semantics(fake_answers: dict[str, Answer]) -> None:
-    view = TopicView.model_validate(fake_answers["topic_view"].body)
-    assert all(post.raw is None for post in view.post_stream.posts)
     posts = TopicPosts.model_validate(fake_answers["topic_posts"].body)
+    assert [p.post_number for p in posts.post_stream.posts] == [2], "strictly after post 1"
     assert all(post.raw for post in posts.post_stream.posts), "include_raw adds raw"
     assert Post.model_validate(fake_answers["post"].body).raw
     notes = NotificationsList.model_validate(fake_answers["notifications"].body)
     assert [n.notification_type for n in notes.notifications] == [NotificationType.MENTIONED]
-    limited = ErrorBody.model_validate(fake_answers["error_rate_limit"].body)
-    assert limited.error_type == "rate_limit" and limited.wait_seconds == 37
+    limited = ErrorBody.model_validate(fake_answers["rate_limited"].body)
+    assert limited.error_type == "rate_limit" and limited.wait_seconds is not None
+    held = QueuedPost.model_validate(fake_answers["enqueued"].body)
+    assert held.action == "enqueued" and held.pending_post is not None
+    assert fake_answers["group_messageable"].body == {"messageable": True}
+    assert fake_answers["category_moved"].status == 301
     hook = WebhookPayload.model_validate(fake_answers["webhook_post_created"].body)
     assert hook.post is not None and hook.post.raw == RAW_REPLY

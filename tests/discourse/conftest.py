@@ -1,4 +1,5 @@
-"""Fixtures for the forum connector: a fake Discourse and Tremplin on SQLite."""
+"""Fixtures for the forum connector: the CHATONS forum as it really is (Discourse's default
+settings and limits, the bot at trust level 1 with a user API key) and Tremplin on SQLite."""
 
 from __future__ import annotations
 
@@ -8,14 +9,20 @@ from pathlib import Path
 import pytest_asyncio
 
 from storage.database import Database
-from tests.discourse.forum import ForumWorld, populate
+from tests.conversation import Clock
+from tests.discourse.forum import ForumWorld, Timeline, new_forum, populate, started_at
 from tests.fakes.discourse import FakeDiscourse
 
 
 @pytest_asyncio.fixture
-async def forum() -> AsyncIterator[FakeDiscourse]:
-    """The CHATONS forum, without its rate limits (a test of them sets them itself)."""
-    fake = FakeDiscourse(rate_limit_admin=None, rate_limit_user=None)
+async def timeline() -> Timeline:
+    return Timeline(Clock(started_at()))
+
+
+@pytest_asyncio.fixture
+async def forum(timeline: Timeline) -> AsyncIterator[FakeDiscourse]:
+    """The CHATONS forum, every limit on."""
+    fake = new_forum(timeline)
     populate(fake)
     await fake.start()
     try:
@@ -35,9 +42,11 @@ async def forum_db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 @pytest_asyncio.fixture
-async def world(forum: FakeDiscourse, forum_db: Database) -> AsyncIterator[ForumWorld]:
+async def world(
+    forum: FakeDiscourse, forum_db: Database, timeline: Timeline
+) -> AsyncIterator[ForumWorld]:
     """Tremplin started on the forum, with the example catalogue."""
-    tremplin = ForumWorld(forum, forum_db)
+    tremplin = ForumWorld(forum, forum_db, timeline)
     await tremplin.start()
     await tremplin.load_catalogue()
     try:

@@ -92,7 +92,7 @@ async def test_a_502_storm_is_survived_without_duplicates(world: ForumWorld) -> 
 
 
 async def test_a_post_that_timed_out_is_not_duplicated_when_retried(world: ForumWorld) -> None:
-    await world.start(request_timeout_seconds=0.5)
+    await world.start(auth="api_key", request_timeout_seconds=0.5)  # an admin's key
     topic_id = await world.publish_appeal()
     world.forum.member_posts("alice", topic_id, ALICE)
     world.forum.inject_delay(1.5, count=1, path_prefix="/posts", method="POST")

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest_asyncio
 from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.app import Tremplin
 from bot.config import Config, Secrets
-from bot.connectors.discourse.api import HEADER_EVENT_ID, HEADER_EVENT_SIGNATURE, sign_webhook
+from bot.connectors.discourse.api import (
+    HEADER_EVENT_ID,
+    HEADER_EVENT_SIGNATURE,
+    sign_webhook,
+    signature_is_well_formed,
+    verify_webhook_signature,
+)
 from bot.web import make_app
 from tests.discourse.forum import ADMIN_KEY, ForumWorld
 
@@ -119,3 +129,62 @@ async def test_without_a_secret_there_is_no_webhook_route(world: ForumWorld) -> 
             assert response.status == 404
     finally:
         await runner.cleanup()
+
+
+async def post_raw(url: str, signature: bytes, body: bytes) -> int:
+    """POST `body` with this exact signature header, byte for byte (no client library would
+    send some of these), and return the status code."""
+    address = url.removeprefix("http://").split("/", 1)[0]
+    host, port = address.split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    head = (
+        b"POST /webhooks/discourse HTTP/1.1\r\nHost: " + address.encode() + b"\r\n"
+        b"Content-Type: application/json\r\nX-Discourse-Event: post_created\r\n"
+        b"X-Discourse-Event-Id: 4242\r\n"
+        b"Content-Length: " + str(len(body)).encode() + b"\r\n"
+        b"X-Discourse-Event-Signature: " + signature + b"\r\nConnection: close\r\n\r\n"
+    )
+    writer.write(head + body)
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    await writer.wait_closed()
+    return int(status_line.split()[1])
+
+
+HOSTILE_SIGNATURES = [
+    "sha256=é".encode() + b"0" * 63,  # UTF-8, not ASCII
+    b"sha256=\xe9" + b"0" * 63,  # Latin-1
+    b"sha256=\xff\xfe" + b"0" * 62,  # not even UTF-8
+    "sha256=０１２３".encode() + b"0" * 60,  # full-width digits
+    b"sha256=" + b"0" * 63,  # one digit short
+    b"sha256=" + b"0" * 65,  # one digit too many
+    b"sha256=" + b"z" * 64,  # not hexadecimal
+    b"sha1=" + b"0" * 64,  # another algorithm
+    b"0" * 64,  # no algorithm at all
+]
+
+
+async def test_hostile_signature_headers_get_a_401_never_a_500(
+    world: ForumWorld, webhook_url: str
+) -> None:
+    topic_id = await world.publish_appeal()
+    post = world.forum.member_posts("alice", topic_id, ALICE)
+    body = json.dumps({"post": world.forum.json.webhook_post(post)}).encode()
+
+    statuses = [await post_raw(webhook_url, signature, body) for signature in HOSTILE_SIGNATURES]
+
+    assert statuses == [401] * len(HOSTILE_SIGNATURES)
+    assert await post_raw(webhook_url, sign_webhook(SECRET, body).encode(), body) == 200
+    assert await post_raw(webhook_url, sign_webhook("pas-le-secret", body).encode(), body) == 403
+
+
+@given(header=st.one_of(st.text(max_size=80), st.binary(max_size=80)), body=st.binary(max_size=64))
+def test_a_signature_check_never_raises_and_only_the_signature_passes(
+    header: str | bytes, body: bytes
+) -> None:
+    assert verify_webhook_signature(SECRET, body, header) is False
+    assert isinstance(signature_is_well_formed(header), bool)
+    good = sign_webhook(SECRET, body)
+    assert signature_is_well_formed(good) and verify_webhook_signature(SECRET, body, good)
+    assert verify_webhook_signature(SECRET, body, good.encode())

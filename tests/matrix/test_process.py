@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 
 from tests.discourse.forum import ADMIN_KEY, forum_settings, populate
-from tests.fakes.discourse import FakeDiscourse
+from tests.fakes.discourse import FakeDiscourse, SiteSettings
 from tests.harness.synapse import SynapseServer
 from tests.matrix.people import Person, bot_config, eventually, reply_target, write_config
 from tests.test_cli import ROOT
@@ -71,7 +71,7 @@ class Process:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def forum() -> AsyncIterator[FakeDiscourse]:
-    fake = FakeDiscourse(rate_limit_admin=None, rate_limit_user=None)
+    fake = FakeDiscourse(SiteSettings.friendly())
     populate(fake)
     await fake.start()
     yield fake
@@ -105,7 +105,7 @@ async def test_sigkill_outage_and_secrets(
     config = write_config(
         tmp_path,
         bot_config(synapse, bot, tmp_path / "store", rooms=[room], staff_room=staff),
-        discourse=forum_settings(forum.url).model_dump(),
+        discourse=forum_settings(forum.url, auth="api_key").model_dump(),
         web={"enabled": True, "host": "127.0.0.1", "port": port},
     )
     env = {

@@ -10,11 +10,14 @@ from enum import IntEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "ACTION_ENQUEUED",
     "ARCHETYPE_PRIVATE_MESSAGE",
     "ARCHETYPE_REGULAR",
     "HEADER_EVENT",
     "HEADER_EVENT_ID",
     "HEADER_EVENT_SIGNATURE",
+    "Account",
+    "AccountResponse",
     "BasicUser",
     "CreatedPost",
     "DiscourseModel",
@@ -23,18 +26,23 @@ __all__ = [
     "GroupMember",
     "GroupMembers",
     "GroupMembersMeta",
+    "GroupMessageable",
     "Notification",
     "NotificationData",
     "NotificationType",
     "NotificationsList",
+    "PendingPost",
     "Post",
     "PostStream",
+    "QueuedPost",
+    "ReplyToUser",
     "TopicList",
     "TopicListItem",
     "TopicListResponse",
     "TopicPosts",
     "WebhookPayload",
     "sign_webhook",
+    "signature_is_well_formed",
     "verify_webhook_signature",
 ]
 
@@ -45,7 +53,11 @@ HEADER_EVENT = "X-Discourse-Event"
 HEADER_EVENT_ID = "X-Discourse-Event-Id"
 HEADER_EVENT_SIGNATURE = "X-Discourse-Event-Signature"
 
-_SIGNATURE_PREFIX = "sha256="
+ACTION_ENQUEUED = "enqueued"
+
+_SIGNATURE_PREFIX = b"sha256="
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_SHA256_HEX_LENGTH = 64
 
 
 class NotificationType(IntEnum):
@@ -85,6 +97,14 @@ class BasicUser(DiscourseModel):
     avatar_template: str | None = None
 
 
+class ReplyToUser(DiscourseModel):
+    """The author of the post a post replies to (PostSerializer#reply_to_user: no id)."""
+
+    username: str
+    name: str | None = None
+    avatar_template: str | None = None
+
+
 class Post(DiscourseModel):
     """A post, as served by /posts/{id}.json, topic post streams, /posts.json and webhooks."""
 
@@ -96,6 +116,8 @@ class Post(DiscourseModel):
     cooked: str = ""
     raw: str | None = None
     reply_to_post_number: int | None = None
+    # The author of the post this one replies to (PostSerializer#reply_to_user).
+    reply_to_user: ReplyToUser | None = None
     post_type: int = 1
     user_id: int | None = None
     name: str | None = None
@@ -105,6 +127,8 @@ class Post(DiscourseModel):
     topic_archetype: str | None = None
     category_id: int | None = None
     yours: bool | None = None
+    # The author's rank on the forum: never a reason to treat them as the MLA's staff (the
+    # CHATONS forum is shared; staff come from `discourse.staff_group`).
     admin: bool | None = None
     moderator: bool | None = None
     staff: bool | None = None
@@ -123,6 +147,24 @@ class CreatedPost(Post):
 
     draft_sequence: int | None = None
     post_url: str | None = None
+
+
+class PendingPost(DiscourseModel):
+    """A post held for moderators' approval (TopicPendingPostSerializer)."""
+
+    id: int
+    raw: str | None = None
+    created_at: datetime | None = None
+
+
+class QueuedPost(DiscourseModel):
+    """The 200 answer of POST /posts.json when the post was held for approval:
+    `{"action": "enqueued", "pending_post": …}` instead of a post (NewPostResultSerializer)."""
+
+    action: str
+    success: bool | None = None
+    pending_count: int | None = None
+    pending_post: PendingPost | None = None
 
 
 class PostStream(DiscourseModel):
@@ -247,6 +289,32 @@ class GroupMembers(DiscourseModel):
     meta: GroupMembersMeta | None = None
 
 
+class GroupMessageable(DiscourseModel):
+    """GET /groups/{name}/messageable.json: may the bot message the group?"""
+
+    messageable: bool
+
+
+class Account(DiscourseModel):
+    """The bot's own account as GET /u/{username}.json shows it to itself (UserSerializer):
+    what the forum will let it do."""
+
+    id: int
+    username: str
+    trust_level: int = 0
+    admin: bool = False
+    moderator: bool = False
+    created_at: datetime | None = None
+    can_send_private_messages: bool | None = None
+    silenced_till: datetime | None = None
+
+
+class AccountResponse(DiscourseModel):
+    """GET /u/{username}.json."""
+
+    user: Account
+
+
 class ErrorExtras(DiscourseModel):
     """The `extras` of an error body (rate limits say how long to wait)."""
 
@@ -283,11 +351,44 @@ class WebhookPayload(DiscourseModel):
 def sign_webhook(secret: str, body: bytes) -> str:
     """The X-Discourse-Event-Signature of `body`: "sha256=" and its hex HMAC-SHA256."""
     digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return _SIGNATURE_PREFIX + digest
+    return _SIGNATURE_PREFIX.decode() + digest
 
 
-def verify_webhook_signature(secret: str, body: bytes, header: str | None) -> bool:
-    """True when `header` is the signature of the raw `body` under `secret`."""
-    if not secret or not header:
+def _header_bytes(header: str | bytes) -> bytes | None:
+    """The header as the bytes it arrived as; None when it can't be ASCII (aiohttp hands
+    undecodable bytes over as surrogates)."""
+    if isinstance(header, bytes):
+        return header
+    try:
+        return header.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+
+
+def signature_is_well_formed(header: str | bytes) -> bool:
+    """True for "sha256=" followed by 64 hex digits, in ASCII: anything else is not a
+    Discourse signature at all."""
+    raw = _header_bytes(header)
+    if raw is None:
         return False
-    return hmac.compare_digest(sign_webhook(secret, body), header.strip())
+    digest = raw.strip().removeprefix(_SIGNATURE_PREFIX)
+    return (
+        raw.strip().startswith(_SIGNATURE_PREFIX)
+        and len(digest) == _SHA256_HEX_LENGTH
+        and set(digest) <= _HEX
+    )
+
+
+def verify_webhook_signature(secret: str, body: bytes, header: str | bytes | None) -> bool:
+    """True when `header` is the signature of the raw `body` under `secret`.
+
+    Compared as bytes, in constant time: a header with characters outside ASCII is simply
+    not the signature (comparing such text with `hmac.compare_digest` would raise).
+    """
+    if not secret or header is None:
+        return False
+    raw = _header_bytes(header)
+    if raw is None:
+        return False
+    expected = sign_webhook(secret, body).encode("ascii")
+    return hmac.compare_digest(expected, raw.strip())

@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 
 from bot.config import DiscourseConfig
-from bot.connectors.discourse.api import Post
-from bot.connectors.discourse.client import ForumClient, ForumError, ForumRefused
+from bot.connectors.discourse.api import Post, QueuedPost
+from bot.connectors.discourse.client import (
+    ForumActionLimited,
+    ForumClient,
+    ForumError,
+    ForumRefused,
+)
 from bot.connectors.discourse.outgoing import PLATFORM, ForumOutbound, reply_body
 from commands.brain import Brain
 from commands.context import IncomingMessage, Place
@@ -50,7 +54,11 @@ class ReplyTarget:
 
 
 class StaffDirectory:
-    """Who is staff on the forum: admins, moderators, members of the coordinators' group."""
+    """Who is staff on the forum: the members of `discourse.staff_group`, and nobody else.
+
+    The forum is shared (the CHATONS'), so its admins and moderators are not the MLA's staff
+    by that alone. The group's members are read at most every ten minutes.
+    """
 
     def __init__(self, client: ForumClient, group: str | None) -> None:
         self.client = client
@@ -58,27 +66,33 @@ class StaffDirectory:
         self._members: set[str] = set()
         self._fetched_at: float | None = None
 
-    async def is_staff(self, post: Post) -> bool:
-        if post.admin or post.moderator or post.staff:
-            return True
+    async def is_staff(self, username: str) -> bool:
         if not self.group:
             return False
-        return post.username.lower() in await self._group_members()
+        try:
+            return username.lower() in await self._group_members()
+        except ForumError as error:  # unknown for now: not staff, asked again next time
+            log.warning("forum staff group %s not readable: %s", self.group, error)
+            return False
 
     async def _group_members(self) -> set[str]:
-        fresh = self._fetched_at and time.monotonic() - self._fetched_at < STAFF_CACHE_SECONDS
-        if fresh:
+        now = self.client.timer.monotonic()
+        if self._fetched_at is not None and now - self._fetched_at < STAFF_CACHE_SECONDS:
             return self._members
         assert self.group is not None
         members: set[str] = set()
         offset = 0
-        for _ in range(MAX_GROUP_PAGES):
-            page = await self.client.group_members(self.group, offset)
-            members.update(m.username.lower() for m in [*page.members, *page.owners])
-            offset += len(page.members)
-            if not page.members or page.meta is None or offset >= page.meta.total:
-                break
-        self._members, self._fetched_at = members, time.monotonic()
+        try:
+            for _ in range(MAX_GROUP_PAGES):
+                page = await self.client.group_members(self.group, offset)
+                members.update(m.username.lower() for m in [*page.members, *page.owners])
+                offset += len(page.members)
+                if not page.members or page.meta is None or offset >= page.meta.total:
+                    break
+        except ForumRefused as refused:  # no such group, or its members are hidden
+            log.warning("forum staff group %s refused (%s): nobody is staff", self.group, refused)
+            members = set()
+        self._members, self._fetched_at = members, now
         return members
 
 
@@ -87,7 +101,7 @@ class ForumInbox:
 
     One post at a time (webhooks and polls share the lock), so the same post arriving by both
     ways is answered once: the brain remembers every event, and answers are marked delivered
-    only once the forum has them.
+    only once the forum has them (or holds them for its moderators).
     """
 
     def __init__(
@@ -98,15 +112,20 @@ class ForumInbox:
         self.client = client
         self.bot = client.username.lower()
         self.ignored = {self.bot, *(name.lower() for name in config.ignore_users)}
-        self.staff = StaffDirectory(client, config.coordinators_group)
+        self.staff = StaffDirectory(client, config.staff_group)
         self.lock = asyncio.Lock()
         # Post numbers of the bot's own answers, per topic: the watcher skips over them.
         self.answered_numbers: dict[int, set[int]] = defaultdict(set)
         # Answers whose POST failed in transit: check the forum before posting them again.
         self._maybe_posted: set[str] = set()
+        # Where each owed answer goes, known without asking the forum again.
+        self._targets: dict[str, ReplyTarget] = {}
         self._onboarding_topics: set[int] = set()
         # Answers that could not be posted since the last poll's report (they stay owed).
         self.delivery_failures: list[str] = []
+        # Answers the forum holds for its moderators, and those it asked the bot to delay.
+        self.queued = 0
+        self.held_back: set[str] = set()
 
     def ignores(self, username: str | None) -> bool:
         """True for the bot itself and the other bots (`discourse.ignore_users`)."""
@@ -128,16 +147,31 @@ class ForumInbox:
             self._onboarding_topics.add(topic_id)
         return found is not None
 
-    async def concerns_bot(self, post: Post, replying_to: str | None) -> bool:
-        """For a webhook, which sees every post of the forum: what polling would also see
-        (appeal topics, onboarding conversations, mentions of the bot, replies to it)."""
+    async def is_ours(self, topic_id: int) -> bool:
+        """A topic whose every post is for the bot: a call for volunteers, an onboarding
+        conversation."""
+        return topic_id in await self.appeal_topics() or await self.is_onboarding(topic_id)
+
+    def addresses_bot(self, post: Post) -> bool:
+        """A post written to the bot in someone else's topic: it mentions the bot, replies to
+        one of its posts, or quotes it (the posts Discourse notifies the bot of)."""
         if self.ignores(post.username):
             return False
-        if post.topic_id in await self.appeal_topics() or await self.is_onboarding(post.topic_id):
+        replied = post.reply_to_user
+        if replied is not None and replied.username.lower() == self.bot:
             return True
-        if replying_to and replying_to.lower() == self.bot:
+        raw = post.raw or ""
+        if re.search(r'\[quote="?' + re.escape(self.bot) + r"[,\"\]]", raw, re.IGNORECASE):
             return True
-        return mentions(without_quotes(post.raw or ""), self.bot)
+        return mentions(without_quotes(raw), self.bot)
+
+    async def concerns_bot(self, post: Post) -> bool:
+        """For a webhook, which sees every post of the forum: what polling would also read
+        (calls for volunteers, onboarding conversations, posts written to the bot). Other
+        private messages are left to polling, which knows the bot takes part in them."""
+        if self.ignores(post.username):
+            return False
+        return await self.is_ours(post.topic_id) or self.addresses_bot(post)
 
     async def handle_post(self, post: Post, *, private: bool = False) -> None:
         """Answer what needs answering in `post` (raises ForumError to be tried again later)."""
@@ -153,8 +187,9 @@ class ForumInbox:
         sender = forum_identity(post.username)
         onboarding = await self.is_onboarding(post.topic_id)
         if onboarding:
-            at = post.created_at
-            await self.brain.note_thread_message(PLATFORM, str(post.topic_id), sender, at=at)
+            # The bot's own clock, like every time the product writes: the forum's clock is
+            # another machine's, and `!suivi` compares this time with the bot's.
+            await self.brain.note_thread_message(PLATFORM, str(post.topic_id), sender)
         private = private or onboarding or post.is_private_message
         appeal = not private and post.topic_id in await self.appeal_topics()
         for message in await self._messages(post, raw, private, appeal, onboarding):
@@ -188,7 +223,7 @@ class ForumInbox:
 
         commands = find_commands(raw)
         if commands:
-            staff = await self.staff.is_staff(post)
+            staff = await self.staff.is_staff(post.username)
             return [
                 message(command, event_id_of(post.id, number), staff, False)
                 for number, command in enumerate(commands, start=1)
@@ -199,11 +234,16 @@ class ForumInbox:
         return [message(words, event_id_of(post.id), False, appeal)]
 
     async def deliver(self, event_id: str, target: ReplyTarget, replies: list[str]) -> bool:
-        """Post the answers to one event as one reply; True once nothing more is owed."""
+        """Post the answers to one event as one reply; True once nothing more is owed.
+
+        An answer the forum holds for its moderators counts as delivered (it will appear
+        once approved; posting it again would only queue a copy).
+        """
         if not replies:
             await self.brain.mark_delivered(PLATFORM, event_id)
             return True
         body = reply_body(target.username, replies)
+        self._targets[event_id] = target
         try:
             if event_id in self._maybe_posted and await self.outbound.find_reply(
                 target.topic_id, target.post_number, body
@@ -211,7 +251,14 @@ class ForumInbox:
                 log.info("answer to %s was already on the forum", event_id)
             else:
                 created = await self.outbound.reply(target.topic_id, target.post_number, body)
-                self.answered_numbers[created.topic_id].add(created.post_number)
+                if isinstance(created, QueuedPost):
+                    await self._queued(event_id, target)
+                else:
+                    self.answered_numbers[created.topic_id].add(created.post_number)
+        except ForumActionLimited as limited:  # that action waits; everything else goes on
+            self.held_back.add(event_id)
+            log.info("answer to %s waits %.0f s (forum's pace)", event_id, limited.wait_seconds)
+            return False
         except ForumRefused as refused:
             log.warning("answer to %s refused by the forum, dropped: %s", event_id, refused)
         except ForumError as error:
@@ -220,11 +267,20 @@ class ForumInbox:
             log.warning("answer to %s not posted yet: %s", event_id, error)
             return False
         self._maybe_posted.discard(event_id)
+        self.held_back.discard(event_id)
+        self._targets.pop(event_id, None)
         await self.brain.mark_delivered(PLATFORM, event_id)
         return True
 
+    async def _queued(self, event_id: str, target: ReplyTarget) -> None:
+        """The forum holds the answer for approval: recorded once, the staff told."""
+        self.queued += 1
+        log.warning("answer to %s held for the forum's moderators", event_id)
+        await self.outbound.tell_staff_post_queued(target.topic_id)
+
     async def flush_pending(self) -> int:
-        """Post the answers stored but never confirmed sent (a failure, a crash); how many."""
+        """Post the answers stored but never confirmed sent (a failure, a crash, the forum's
+        pace); how many went out."""
         async with self.lock:
             delivered = 0
             for entry in await self.brain.pending(PLATFORM):
@@ -234,16 +290,18 @@ class ForumInbox:
                     continue
                 if post_id is None:
                     continue
-                try:
-                    post = await self.client.post(post_id)
-                except ForumRefused as gone:
-                    log.info("post %s is gone (%s): its answer is dropped", post_id, gone)
-                    await self.brain.mark_delivered(PLATFORM, entry.event_id)
-                    continue
-                # After a crash we can't know whether the answer left: look before posting.
-                self._maybe_posted.add(entry.event_id)
-                target = ReplyTarget(post.topic_id, post.post_number, post.username)
+                target = self._targets.get(entry.event_id)
+                if target is None:
+                    try:
+                        post = await self.client.post(post_id)
+                    except ForumRefused as gone:
+                        log.info("post %s is gone (%s): its answer is dropped", post_id, gone)
+                        await self.brain.mark_delivered(PLATFORM, entry.event_id)
+                        continue
+                    target = ReplyTarget(post.topic_id, post.post_number, post.username)
+                    # After a crash we can't know whether the answer left: look first.
+                    self._maybe_posted.add(entry.event_id)
                 if not await self.deliver(entry.event_id, target, entry.replies):
-                    break  # the forum is failing: the next poll tries again
+                    break  # the forum is failing or holding replies back: next poll
                 delivered += 1
             return delivered

@@ -1,9 +1,16 @@
-"""Polling the forum: the bot's notifications and the appeal topics, from stored cursors.
+"""Polling the forum: notifications say which topics moved; each is read from its cursor.
 
-A quiet poll costs two requests: one page of notifications and one list of the appeal
-category's topics (last bumped first, with each topic's highest post number). Posts are
-only read where something is new. Cursors are written to the database after the posts
-they cover are handled, so a restart resumes where the last poll stopped.
+Discourse collapses notifications: before it notifies the bot of a reply, a post or a
+private message in a topic, it destroys the bot's earlier notifications of those kinds in
+that topic (`PostAlerter#create_notification`). Two posts between polls can leave one
+notification. So a notification is only a trigger: the topic is then read from the last post
+handled (`/t/{id}/posts.json?post_number=N&asc=true`, the posts strictly after N), and every
+post after the cursor is read, whatever the notifications collapsed.
+
+A quiet poll costs one request (a page of notifications). Once an hour, and at the first
+poll, the appeal category's list is read too, as a safety net. Cursors are written to the
+database after the posts they cover are handled, so a restart resumes where the last poll
+stopped.
 """
 
 from __future__ import annotations
@@ -14,9 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.config import DiscourseConfig
-from bot.connectors.discourse.api import Notification, NotificationType, Post, TopicListItem
-from bot.connectors.discourse.client import ForumClient, ForumError, ForumRefused
+from bot.connectors.discourse.api import Notification, NotificationType, Post
+from bot.connectors.discourse.client import CHUNK_SIZE, ForumClient, ForumError, ForumRefused
 from bot.connectors.discourse.incoming import ForumInbox
+from bot.connectors.discourse.pacing import SAFETY_NET_SECONDS
 from storage import state
 from storage.database import Database
 
@@ -25,7 +33,7 @@ log = logging.getLogger(__name__)
 NOTIFICATION_CURSOR = "discourse:last_notification_id"
 TOPIC_CURSOR = "discourse:topic:{topic_id}:last_post_number"
 MAX_NOTIFICATION_PAGES = 5
-# On the very first start, notifications older than this are not answered.
+# On the very first start, posts older than this are not answered.
 BACKLOG_MINUTES = 60
 MAX_TOPIC_LIST_PAGES = 3
 MAX_CHUNKS_PER_TOPIC = 10
@@ -62,8 +70,17 @@ class PollReport:
         return not self.errors
 
 
+@dataclass
+class Trigger:
+    """Why a topic is read in this poll."""
+
+    first_post_number: int
+    private: bool = False
+    notification_ids: list[int] = field(default_factory=list)
+
+
 class ForumWatcher:
-    """One poll at a time: owed answers first, then notifications, then appeal topics."""
+    """One poll at a time: owed answers first, then the topics that moved."""
 
     def __init__(
         self,
@@ -78,9 +95,9 @@ class ForumWatcher:
         self.database = database
         self.config = config
         self.clock = clock
-        self._first_poll = True
-        self._bumped_watermark: datetime | None = None
+        self._safety_net_at: float | None = None
         self._crashes: dict[int, int] = {}
+        self._backlog_since: datetime | None = None
 
     async def poll_once(self) -> PollReport:
         """Read everything new once; failures are reported, never raised."""
@@ -90,17 +107,28 @@ class ForumWatcher:
             report.answers_flushed = await self.inbox.flush_pending()
         except ForumError as error:
             report.errors.append(f"owed answers: {error}")
-        appeal_topics = await self.inbox.appeal_topics()
-        touched: set[int] = set()
         try:
-            report.posts += await self._read_notifications(appeal_topics, touched)
-        except (ForumError, PostNotHandled) as error:
+            cursor, triggers = await self._triggers()
+        except ForumError as error:
             report.errors.append(f"notifications: {error}")
+            cursor, triggers = None, {}
         try:
-            report.posts += await self._read_appeal_topics(appeal_topics, touched)
-            self._first_poll = False
-        except (ForumError, PostNotHandled) as error:
+            await self._safety_net(triggers)
+        except ForumError as error:
             report.errors.append(f"appeal topics: {error}")
+        failed: list[int] = []
+        for topic_id, trigger in sorted(triggers.items()):
+            try:
+                report.posts += await self._read_topic(topic_id, trigger)
+            except (ForumError, PostNotHandled) as error:  # one topic must not hide the others
+                report.errors.append(f"topic {topic_id}: {error}")
+                failed += trigger.notification_ids
+                if not trigger.notification_ids:  # found by the safety net: look again soon
+                    self._safety_net_at = None
+        if cursor is not None:
+            # Past every notification handled, but never past one whose topic failed.
+            await self._store(NOTIFICATION_CURSOR, str(min([cursor, *(n - 1 for n in failed)])))
+        self._backlog_since = None
         report.errors += self.inbox.delivery_failures
         self.inbox.delivery_failures.clear()
         report.requests = self.client.requests_sent - before
@@ -108,54 +136,30 @@ class ForumWatcher:
 
     # ----------------------------------------------------------------- notifications
 
-    async def _read_notifications(self, appeal_topics: set[int], touched: set[int]) -> int:
-        """Handle the posts behind new notifications, oldest first; appeal topics are only
-        marked `touched` (their posts are read in order with the topic's cursor)."""
+    async def _triggers(self) -> tuple[int | None, dict[int, Trigger]]:
+        """The topics the new notifications point at, and the newest notification's id."""
         cursor = await self._load_int(NOTIFICATION_CURSOR)
         fresh = await self._new_notifications(cursor)
-        if cursor is None:  # first start: the recent past only, then from the newest
+        if cursor is None:  # first start: the recent past only
             since = self.clock() - timedelta(minutes=BACKLOG_MINUTES)
+            self._backlog_since = since
             newest = max((n.id for n in fresh), default=0)
             fresh = [n for n in fresh if n.created_at >= since]
-            await self._store(NOTIFICATION_CURSOR, str(fresh[0].id - 1 if fresh else newest))
-        handled = 0
-        seen_posts: set[int] = set()
+            cursor = newest
+        triggers: dict[int, Trigger] = {}
         for notification in fresh:
-            post_id, topic_id = notification.post_id, notification.topic_id
-            wanted = notification.notification_type in ABOUT_POSTS and not self.inbox.ignores(
-                notification.username
+            cursor = max(cursor, notification.id)
+            if notification.notification_type not in ABOUT_POSTS:
+                continue
+            if notification.topic_id is None or notification.post_number is None:
+                continue
+            trigger = triggers.setdefault(
+                notification.topic_id, Trigger(first_post_number=notification.post_number)
             )
-            if wanted and post_id is not None and topic_id is not None:
-                if topic_id in appeal_topics:
-                    touched.add(topic_id)
-                elif post_id not in seen_posts:
-                    seen_posts.add(post_id)
-                    handled += await self._handle_notified_post(notification, post_id)
-            await self._store(NOTIFICATION_CURSOR, str(notification.id))
-        return handled
-
-    async def _handle_notified_post(self, notification: Notification, post_id: int) -> int:
-        try:
-            post = await self.client.post(post_id)
-        except ForumRefused as gone:  # deleted, or no longer visible to the bot
-            log.info("notification %s: post %s unreadable (%s)", notification.id, post_id, gone)
-            return 0
-        await self._handle(post, private=notification.notification_type in IN_PRIVATE)
-        return 1
-
-    async def _handle(self, post: Post, *, private: bool = False) -> None:
-        """Hand a post to the inbox; a post that breaks our code is retried, then skipped."""
-        try:
-            await self.inbox.handle_post(post, private=private)
-        except ForumError:
-            raise
-        except Exception as error:
-            tries = self._crashes[post.id] = self._crashes.get(post.id, 0) + 1
-            log.exception("post %s not handled (failure %d)", post.id, tries)
-            if tries < MAX_CRASHES_PER_POST:
-                raise PostNotHandled(f"post {post.id} not handled yet") from error
-            log.error("post %s skipped after %d failures", post.id, tries)
-        self._crashes.pop(post.id, None)
+            trigger.first_post_number = min(trigger.first_post_number, notification.post_number)
+            trigger.private |= notification.notification_type in IN_PRIVATE
+            trigger.notification_ids.append(notification.id)
+        return cursor, triggers
 
     async def _new_notifications(self, cursor: int | None) -> list[Notification]:
         """Notifications newer than `cursor`, oldest first (paging back to the cursor)."""
@@ -175,71 +179,85 @@ class ForumWatcher:
 
     # ----------------------------------------------------------------- appeal topics
 
-    async def _read_appeal_topics(self, appeal_topics: set[int], touched: set[int]) -> int:
-        """Read the new posts of the appeal topics that moved."""
-        if not appeal_topics:
-            return 0
-        highest: dict[int, int] = {}
-        if self.config.appeal_category is not None:
-            for item in await self._category_topics(self.config.appeal_category):
-                if item.id in appeal_topics:
-                    highest[item.id] = item.highest_post_number
-        if self._first_poll:  # those not listed may have moved while we were away
-            touched |= appeal_topics - set(highest)
-        for topic_id, number in highest.items():
-            if number > await self._topic_cursor(topic_id):
-                touched.add(topic_id)
-        handled = 0
-        failures: list[str] = []
-        for topic_id in sorted(touched):
-            try:
-                handled += await self._catch_up(topic_id, highest.get(topic_id))
-            except (ForumError, PostNotHandled) as error:  # one topic must not hide the others
-                failures.append(f"topic {topic_id}: {error}")
-        if failures:
-            raise ForumError("; ".join(failures))
-        return handled
-
-    async def _category_topics(self, category_id: int) -> list[TopicListItem]:
-        """The category's topics bumped since the last poll (one page when quiet)."""
-        path = await self.client.category_path(category_id)
-        topics: list[TopicListItem] = []
+    async def _safety_net(self, triggers: dict[int, Trigger]) -> None:
+        """Hourly, and at the first poll: the appeal topics that grew past their cursor
+        (in case a notification was ever missed)."""
+        now = self.client.timer.monotonic()
+        if self._safety_net_at is not None and now - self._safety_net_at < SAFETY_NET_SECONDS:
+            return
+        appeal_topics = await self.inbox.appeal_topics()
+        if not appeal_topics or self.config.appeal_category is None:
+            self._safety_net_at = now
+            return
+        category = self.config.appeal_category
         for page in range(MAX_TOPIC_LIST_PAGES):
-            listing = await self.client.category_topics(path, page)
-            items = listing.topic_list.topics
-            topics += items
-            oldest = min((t.bumped_at for t in items if t.bumped_at), default=None)
-            full = (
-                listing.topic_list.per_page is not None
-                and len(items) >= listing.topic_list.per_page
-            )
-            watermark = self._bumped_watermark
-            if not full or oldest is None or watermark is None or oldest <= watermark:
+            listing = await self.client.category_topics(category, page)
+            for item in listing.topic_list.topics:
+                if item.id in appeal_topics and item.id not in triggers:
+                    cursor = await self._topic_cursor(item.id)
+                    if item.highest_post_number > cursor:
+                        triggers[item.id] = Trigger(first_post_number=cursor + 1)
+            if not listing.topic_list.more_topics_url:
                 break
-        bumped = [t.bumped_at for t in topics if t.bumped_at]
-        if bumped:
-            self._bumped_watermark = max(bumped)
-        return topics
+        self._safety_net_at = now
 
-    async def _catch_up(self, topic_id: int, highest: int | None) -> int:
-        """Handle a topic's posts after its cursor, in order, moving the cursor post by post."""
-        cursor = await self._topic_cursor(topic_id)
+    # ----------------------------------------------------------------- reading a topic
+
+    async def _read_topic(self, topic_id: int, trigger: Trigger) -> int:
+        """Handle a topic's posts after its cursor, in order, moving the cursor post by post.
+
+        In the bot's own topics (calls, onboarding, private messages) every post is for it;
+        elsewhere only the posts written to it (mentions, replies to it, quotes).
+        """
+        ours = trigger.private or await self.inbox.is_ours(topic_id)
+        stored = await self._load_int(TOPIC_CURSOR.format(topic_id=topic_id))
+        if stored is None:
+            cursor = max(0, trigger.first_post_number - 1)
+        elif ours:
+            cursor = stored
+        else:  # a topic met again: start at what the notifications point at
+            cursor = max(stored, trigger.first_post_number - 1)
         handled = 0
-        for _ in range(MAX_CHUNKS_PER_TOPIC):
-            if highest is not None and cursor >= highest:
-                break
-            posts = await self.client.posts_after(topic_id, cursor)
-            if not posts:
-                break
-            for post in posts:
-                await self._handle(post)
-                handled += 0 if self.inbox.ignores(post.username) else 1
-                cursor = await self._advance(topic_id, post.post_number)
+        try:
+            for _ in range(MAX_CHUNKS_PER_TOPIC):
+                posts = await self.client.posts_after(topic_id, cursor)
+                for post in posts:
+                    if post.post_number <= cursor:
+                        continue
+                    if self._wanted(post, ours):
+                        await self._handle(post, private=trigger.private)
+                        handled += 1
+                    cursor = await self._advance(topic_id, post.post_number)
+                if len(posts) < CHUNK_SIZE:
+                    break
+        except ForumRefused as gone:  # deleted, or no longer visible to the bot
+            log.info("topic %s unreadable (%s): skipped", topic_id, gone)
         return handled
+
+    def _wanted(self, post: Post, ours: bool) -> bool:
+        if self.inbox.ignores(post.username):
+            return False
+        if self._backlog_since is not None and post.created_at < self._backlog_since:
+            return False
+        return ours or self.inbox.addresses_bot(post)
+
+    async def _handle(self, post: Post, *, private: bool = False) -> None:
+        """Hand a post to the inbox; a post that breaks our code is retried, then skipped."""
+        try:
+            await self.inbox.handle_post(post, private=private)
+        except ForumError:
+            raise
+        except Exception as error:
+            tries = self._crashes[post.id] = self._crashes.get(post.id, 0) + 1
+            log.exception("post %s not handled (failure %d)", post.id, tries)
+            if tries < MAX_CRASHES_PER_POST:
+                raise PostNotHandled(f"post {post.id} not handled yet") from error
+            log.error("post %s skipped after %d failures", post.id, tries)
+        self._crashes.pop(post.id, None)
 
     async def _advance(self, topic_id: int, post_number: int) -> int:
         """Store the topic's cursor at `post_number`, or past the bot's answers right after it
-        (so a quiet poll doesn't read them back)."""
+        (so the safety net doesn't read them back)."""
         own = self.inbox.answered_numbers[topic_id]
         while post_number + 1 in own:
             own.discard(post_number + 1)

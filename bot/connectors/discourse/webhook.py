@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import OrderedDict
 
@@ -16,6 +15,7 @@ from bot.connectors.discourse.api import (
     HEADER_EVENT_ID,
     HEADER_EVENT_SIGNATURE,
     WebhookPayload,
+    signature_is_well_formed,
     verify_webhook_signature,
 )
 from bot.connectors.discourse.connector import DiscourseConnector
@@ -31,8 +31,10 @@ HANDLED_EVENTS = {"post_created"}
 class WebhookReceiver:
     """Checks the signature on the raw body (constant time), then hands new posts over.
 
-    Discourse retries any non-2xx answer, so only real failures get one: a bad or missing
-    signature (nothing is read), a body that isn't a webhook, no running connector.
+    Discourse retries any non-2xx answer, so only real failures get one: a missing or
+    malformed signature header (401: not a Discourse delivery at all), a wrong signature
+    (403), a body that isn't a webhook, no running connector. Nothing is read before the
+    signature is known good, and no header, however odd its bytes, can make it fail (500).
     """
 
     def __init__(self, tremplin: Tremplin, secret: str) -> None:
@@ -45,6 +47,9 @@ class WebhookReceiver:
         signature = request.headers.get(HEADER_EVENT_SIGNATURE)
         if not signature:
             return _answer(401, "signature missing")
+        if not signature_is_well_formed(signature):
+            log.warning("forum webhook with a malformed signature header refused")
+            return _answer(401, "signature malformed")
         if not verify_webhook_signature(self.secret, body, signature):
             log.warning("forum webhook with a bad signature refused")
             return _answer(403, "bad signature")
@@ -63,7 +68,7 @@ class WebhookReceiver:
         connector = self.tremplin.hub.for_platform(PLATFORM)
         if not isinstance(connector, DiscourseConnector):
             return _answer(503, "the forum connector is not running")
-        connector.accept_webhook_post(payload.post, _replying_to(body))
+        connector.accept_webhook_post(payload.post)
         if event_id:
             self._remember(event_id)
         return _answer(200, "accepted")
@@ -72,14 +77,6 @@ class WebhookReceiver:
         self._seen[event_id] = None
         while len(self._seen) > REMEMBERED_EVENTS:
             self._seen.popitem(last=False)
-
-
-def _replying_to(body: bytes) -> str | None:
-    """The username the post replies to (`post.reply_to_user.username`), when given."""
-    post = json.loads(body).get("post") or {}
-    user = post.get("reply_to_user") if isinstance(post, dict) else None
-    name = user.get("username") if isinstance(user, dict) else None
-    return name if isinstance(name, str) else None
 
 
 def _answer(status: int, detail: str) -> web.Response:
