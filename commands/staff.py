@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from commands.checks import STAFF
-from commands.context import Context
+from commands.context import Context, Where
 from commands.converters import MissionNumber, Person
 from commands.errors import NotFound, Refused
 from commands.i18n import Translator
@@ -31,7 +31,7 @@ async def _person(ctx: Context, address: str) -> Volunteer:
     return volunteer
 
 
-@router.command("terminer", aliases=("complete",), requires=(STAFF,))
+@router.command("terminer", aliases=("complete",), requires=(STAFF,), answers=Where.PRIVATE)
 async def terminer(
     ctx: Context, person: Person, number: MissionNumber, *, note: str | None = None
 ) -> None:
@@ -83,7 +83,7 @@ async def thank_and_show_next_step(
     ctx.after_commit.append(send)
 
 
-@router.command("confiance", aliases=("trust",), requires=(STAFF,))
+@router.command("confiance", aliases=("trust",), requires=(STAFF,), answers=Where.PRIVATE)
 async def confiance(ctx: Context, person: Person, level: Trust) -> None:
     """!confiance PERSONNE NIVEAU"""
     volunteer = await _person(ctx, person)
@@ -95,7 +95,9 @@ async def confiance(ctx: Context, person: Person, level: Trust) -> None:
     )
 
 
-@router.command("benevoles", aliases=("volunteers", "bénévoles"), requires=(STAFF,))
+@router.command(
+    "benevoles", aliases=("volunteers", "bénévoles"), requires=(STAFF,), answers=Where.PRIVATE
+)
 async def benevoles(ctx: Context, *, skill: str) -> None:
     """!benevoles COMPÉTENCE"""
     taxonomy = ctx.services.taxonomy
@@ -119,7 +121,7 @@ async def benevoles(ctx: Context, *, skill: str) -> None:
     ctx.reply("\n".join(lines))
 
 
-@router.command("suivi", aliases=("followups",), requires=(STAFF,))
+@router.command("suivi", aliases=("followups",), requires=(STAFF,), answers=Where.TEAM)
 async def suivi(ctx: Context) -> None:
     """!suivi"""
     now = ctx.now()

@@ -96,6 +96,14 @@ class Ledger:
         self.direct_rooms[user_id] = room_id
         self._changed.add(DIRECT_ROOMS)
 
+    def forget_person(self, user_id: str, direct_room: str | None) -> None:
+        """An erased person: their direct room, what waits for it, and replies owed to them."""
+        if self.direct_rooms.pop(user_id, None) is not None:
+            self._changed.add(DIRECT_ROOMS)
+        if direct_room is not None and self.outbox.pop(direct_room, None) is not None:
+            self._changed.add(OUTBOX)
+        self.forget_unsent({e for e, place in self.unsent.items() if place.sender == user_id})
+
     def queue(self, room_id: str, message: QueuedMessage) -> None:
         waiting = self.outbox.setdefault(room_id, [])
         if all(item.txn_id != message.txn_id for item in waiting):
