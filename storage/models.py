@@ -118,7 +118,10 @@ class Volunteer(Base):
     retention_warned_at: Mapped[datetime | None] = mapped_column(default=None)
 
     identities: Mapped[list[Identity]] = relationship(
-        back_populates="volunteer", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="volunteer",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="Identity.id",  # the first identity is the oldest, on every database
     )
     skill_rows: Mapped[list[VolunteerSkill]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
