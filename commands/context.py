@@ -86,6 +86,7 @@ class Context:
     router: object | None = None
     database: Database = field(init=False)
     privacy_notice_shown: bool = False
+    erased: bool = False  # the sender was just erased: their message is kept under no name
 
     @property
     def sender(self) -> str:

@@ -19,6 +19,7 @@ def answer_in_private(asked: Context, private: Context) -> None:
     """
     asked.volunteer = private.volunteer
     asked.privacy_notice_shown = private.privacy_notice_shown
+    asked.erased = private.erased
     asked.reply(asked.t("private.continued"))
 
     async def deliver() -> None:

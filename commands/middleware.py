@@ -99,7 +99,7 @@ class SessionAndDedupe:
                         message.event_id,
                         ctx.replies,
                         ctx.now(),
-                        sender=message.sender,
+                        sender=None if ctx.erased else message.sender,
                     )
         except Exception as error:
             incident = uuid.uuid4().hex[:8]

@@ -90,6 +90,7 @@ async def oublier(ctx: Context, confirmation: str | None = None) -> None:
         return
     addresses = await erase(ctx.session, volunteer, ctx.now())
     ctx.volunteer = None
+    ctx.erased = True
     database, hub = ctx.database, ctx.services.hub
     ctx.after_commit.append(lambda: forget_everywhere(database, hub, addresses))
     ctx.reply(ctx.t("privacy.forgotten"))
