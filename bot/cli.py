@@ -128,12 +128,15 @@ async def cmd_db(config: Config, args: argparse.Namespace) -> int:
             await database.upgrade()
             print("database up to date")
         elif args.db_command == "backup":
-            from bot.backup import write_backup
+            from bot.backup import BackupError, write_backup
 
             try:
                 count = await write_backup(database, Path(args.file))
             except OSError as error:
                 return cannot_write(args.file, error)
+            except BackupError as error:
+                print(f"tremplin: {error}", file=sys.stderr)
+                return 1
             print(f"{count} rows written to {args.file}")
         else:
             from bot.backup import BackupError, read_backup

@@ -33,6 +33,7 @@ from storage.database import Database, revisions
 from storage.models import Base, UtcDateTime
 
 Rows = dict[str, list[dict[str, Any]]]
+INTEGER_RANGE = (-(2**31), 2**31 - 1)  # what an INTEGER column takes on every database
 
 
 class BackupError(Exception):
@@ -47,7 +48,13 @@ async def dump(database: Database) -> tuple[str | None, Rows]:
     """The schema revision, and every row of every table."""
     tables: Rows = {}
     async with database.session() as session:
-        revision = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        try:
+            version = await session.execute(text("SELECT version_num FROM alembic_version"))
+        except DBAPIError:
+            raise BackupError(
+                "this database has no Tremplin tables yet (tremplin db upgrade creates them)"
+            ) from None
+        revision = version.scalar()
         for table in Base.metadata.sorted_tables:
             rows = (await session.execute(select(table))).mappings().all()
             tables[table.name] = [{k: _encode(v) for k, v in row.items()} for row in rows]
@@ -120,7 +127,14 @@ def _checker(
     if isinstance(kind, Boolean):
         return _typed(bool, "is not true or false")
     if isinstance(kind, Integer):
-        return _typed(int, "is not a whole number", refuse=bool)
+        whole = _typed(int, "is not a whole number", refuse=bool)
+
+        def as_integer(value: Any) -> int:
+            if not INTEGER_RANGE[0] <= whole(value) <= INTEGER_RANGE[1]:
+                raise ValueError("is out of range")
+            return int(value)
+
+        return as_integer
     if isinstance(kind, String | Text):
         length = getattr(kind, "length", None)
 
