@@ -18,7 +18,7 @@ from storage import missions as mission_store
 from storage import volunteers as volunteer_store
 from storage.enums import EngagementStatus, Trust
 from storage.models import Mission, Volunteer
-from storage.visibility import Surface, Viewer
+from storage.visibility import Surface, Viewer, can_recall
 
 router = Router("staff")
 SHOWN = 20
@@ -62,9 +62,12 @@ async def terminer(
 async def thank_and_show_next_step(
     ctx: Context, volunteer: Volunteer, address: str, done: Mission
 ) -> None:
-    """Thank the volunteer and show missions one step up (beyond entry doors) that fit them."""
+    """Thank the volunteer and show missions one step up (beyond entry doors) that fit them;
+    nothing is sent about a mission they may no longer see."""
     t = Translator(volunteer.language)
     viewer = Viewer(trust=volunteer.trust)
+    if not can_recall(done, viewer, Surface.CHAT):
+        return
     visible = await mission_store.list_visible(ctx.session, viewer, Surface.CHAT)
     further = [m for m in visible if not m.entry_door and m.id != done.id]
     matches = rank(further, volunteer.skills, ctx.services.taxonomy, newcomer=False)[:3]
