@@ -7,6 +7,7 @@ and SQLite allows one writer at a time, so nothing here writes in between.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -51,6 +52,7 @@ class Ledger:
         self.outbox: dict[str, list[QueuedMessage]] = {}
         self.unsent: dict[str, ReplyPlace] = {}
         self._changed: set[str] = set()
+        self._saving = asyncio.Lock()
 
     async def load(self) -> str | None:
         """Read everything back; returns the sync token (None at the very first start)."""
@@ -72,7 +74,13 @@ class Ledger:
             return await state.get_value(session, SYNC_TOKEN)
 
     async def save(self, token: str | None = None) -> None:
-        """Write what changed, and the sync token of the batch just handled."""
+        """Write what changed, and the sync token of the batch just handled. One save at a
+        time, each writing memory as it is when its turn comes: a person forgotten while a
+        batch is saved is never written back."""
+        async with self._saving:
+            await self._save(token)
+
+    async def _save(self, token: str | None) -> None:
         values: dict[str, str] = {}
         if DIRECT_ROOMS in self._changed:
             values[DIRECT_ROOMS] = _encode(self.direct_rooms)
