@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.config import Config
 from bot.health import Health
 from commands.brain import Brain
-from commands.catalogue import CatalogueError, import_catalogue
+from commands.catalogue import CatalogueError, decode_catalogue, import_catalogue
 from commands.ports import Hub
 from commands.services import Services, Settings
 from storage import missions as mission_store
@@ -61,11 +61,12 @@ async def load_first_catalogue(database: Database, config: Config, services: Ser
         if await mission_store.count(session) > 0:
             return
         try:
-            text = await asyncio.to_thread(Path(config.catalog).read_text, "utf-8")
+            data = await asyncio.to_thread(Path(config.catalog).read_bytes)
         except OSError as error:
             log.warning("catalogue %s not loaded: %s", config.catalog, error.strerror)
             return
         try:
+            text = decode_catalogue(data)
             report = await import_catalogue(session, text, services.taxonomy, now=services.clock())
         except CatalogueError as error:
             log.warning("catalogue %s not loaded: %s", config.catalog, error)

@@ -16,8 +16,12 @@ __all__ = ["BackupError", "read_backup", "write_backup"]
 
 def _write_atomically(path: Path, content: str) -> None:
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(content, "utf-8")
-    temporary.replace(path)
+    try:
+        temporary.write_text(content, "utf-8")
+        temporary.replace(path)
+    except OSError:
+        temporary.unlink(missing_ok=True)  # no half-written copy of every table left behind
+        raise
 
 
 async def write_backup(database: Database, path: Path) -> int:
@@ -37,6 +41,6 @@ async def read_backup(database: Database, path: Path) -> int:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise BackupError(f"{path} is not a Tremplin backup")
     try:
-        return await load(database, document.get("tables"))
+        return await load(database, document.get("tables"), document.get("revision"))
     except BackupError as error:
         raise BackupError(f"{path}: {error}") from None

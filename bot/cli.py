@@ -12,7 +12,12 @@ from typing import Any
 
 from bot.app import start_tremplin
 from bot.config import Config, ConfigError, config_path, load_config
-from commands.catalogue import CatalogueError, export_catalogue, import_catalogue
+from commands.catalogue import (
+    CatalogueError,
+    decode_catalogue,
+    export_catalogue,
+    import_catalogue,
+)
 from commands.channels import CHANNELS
 from storage import missions as mission_store
 from storage.database import Database
@@ -93,6 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def cannot_write(path: str, error: OSError) -> int:
+    """An output file that can't be written: say which and why, no traceback."""
+    print(f"tremplin: cannot write {path}: {error.strerror or error}", file=sys.stderr)
+    return 1
+
+
 async def cmd_console(config: Config, args: argparse.Namespace) -> int:
     from bot.connectors.console import run_console
 
@@ -117,9 +128,15 @@ async def cmd_db(config: Config, args: argparse.Namespace) -> int:
             await database.upgrade()
             print("database up to date")
         elif args.db_command == "backup":
-            from bot.backup import write_backup
+            from bot.backup import BackupError, write_backup
 
-            count = await write_backup(database, Path(args.file))
+            try:
+                count = await write_backup(database, Path(args.file))
+            except OSError as error:
+                return cannot_write(args.file, error)
+            except BackupError as error:
+                print(f"tremplin: {error}", file=sys.stderr)
+                return 1
             print(f"{count} rows written to {args.file}")
         else:
             from bot.backup import BackupError, read_backup
@@ -140,11 +157,12 @@ async def cmd_missions(config: Config, args: argparse.Namespace) -> int:
     try:
         if args.missions_command == "import":
             try:
-                text = await asyncio.to_thread(Path(args.file).read_text, "utf-8")
+                data = await asyncio.to_thread(Path(args.file).read_bytes)
             except OSError as error:
                 print(f"tremplin: cannot read {args.file}: {error.strerror}", file=sys.stderr)
                 return 1
             try:
+                text = decode_catalogue(data)
                 async with tremplin.database.session() as session:
                     services = tremplin.brain.services
                     report = await import_catalogue(
@@ -163,7 +181,10 @@ async def cmd_missions(config: Config, args: argparse.Namespace) -> int:
             async with tremplin.database.session() as session:
                 text = export_catalogue(await mission_store.all_missions(session))
             if args.file:
-                await asyncio.to_thread(Path(args.file).write_text, text, "utf-8")
+                try:
+                    await asyncio.to_thread(Path(args.file).write_text, text, "utf-8")
+                except OSError as error:
+                    return cannot_write(args.file, error)
             else:
                 sys.stdout.write(text)
     finally:

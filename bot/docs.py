@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from commands.context import Context, IncomingMessage, Place
-from commands.help import is_staff_command, visible_commands
+from commands.help import describe, is_staff_command, visible_commands
 from commands.i18n import Translator
 from commands.registry import build_router
 from commands.router import Command, Router
@@ -29,7 +29,7 @@ def _context(router: Router, staff: bool, language: str) -> Context:
 def _row(command: Command, t: Translator) -> str:
     alias = command.other_name(t.language)
     names = f"`{command.usage(t)}`" + (f" [`{alias}`]" if alias else "")
-    return f"| {names.replace('|', chr(92) + '|')} | {t(f'help.{command.key}')} |"
+    return f"| {names.replace('|', chr(92) + '|')} | {describe(command, t)} |"
 
 
 def command_reference() -> str:

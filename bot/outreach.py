@@ -86,7 +86,11 @@ async def print_stats(config: Config, language: str, png: str | None) -> int:
     print(to_plain(funnel_text(result, t)))
     if png:
         chart = await asyncio.to_thread(render_funnel_png, result, t)
-        await asyncio.to_thread(Path(png).write_bytes, chart)
+        try:
+            await asyncio.to_thread(Path(png).write_bytes, chart)
+        except OSError as error:  # an unwritable place: say so, no traceback
+            print(f"tremplin: cannot write {png}: {error.strerror or error}", file=sys.stderr)
+            return 1
     return 0
 
 

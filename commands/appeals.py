@@ -9,7 +9,7 @@ from datetime import datetime
 
 from commands.channels import Channel, Links, Rendered, render_for_channel
 from commands.checks import STAFF, min_trust
-from commands.context import Context
+from commands.context import Context, Where
 from commands.errors import BadArgument, Refused
 from commands.i18n import Translator
 from commands.ports import AppealPublisher, AppealText, PortError
@@ -21,9 +21,9 @@ from storage import appeals as appeal_store
 from storage import audit
 from storage import missions as mission_store
 from storage.database import Session
-from storage.enums import Trust
+from storage.enums import MissionStatus, Trust
 from storage.models import Mission
-from storage.visibility import ANONYMOUS, Surface
+from storage.visibility import ANONYMOUS, Surface, can_recall
 
 router = Router("appeals")
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def chat_text(draft: AppealDraft, t: Translator, moment: datetime, *, forum: boo
     return AppealText(title=title, body="\n".join(lines), language=draft.language)
 
 
-@router.command("appel", aliases=("appeal",), requires=(STAFF,))
+@router.command("appel", aliases=("appeal",), requires=(STAFF,), answers=Where.TEAM)
 async def appel(ctx: Context, action: str | None = None, channel: str | None = None) -> None:
     """!appel [publier forum|matrix]"""
     draft = AppealDraft(await appeal_missions(ctx.session), ctx.language)
@@ -159,7 +159,12 @@ def ambassador_code() -> str:
     return "amb-" + "".join(secrets.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(5))
 
 
-@router.command("ambassadeur", aliases=("ambassador",), requires=(min_trust(Trust.CONFIRMED),))
+@router.command(
+    "ambassadeur",
+    aliases=("ambassador",),
+    requires=(min_trust(Trust.CONFIRMED),),
+    answers=Where.TEAM,
+)
 async def ambassadeur(ctx: Context) -> None:
     """!ambassadeur"""
     volunteer = await ctx.ensure_volunteer()
@@ -170,7 +175,11 @@ async def ambassadeur(ctx: Context) -> None:
 
 
 async def update_appeals_about(ctx: Context, mission: Mission) -> None:
-    """A mission listed in earlier calls is filled or closed: say so where the calls were."""
+    """A mission listed in earlier calls is filled or closed: say so where the calls were,
+    only if it may still be named there. A call is a public text: a mission made internal or
+    confidential since is never named again in it, as if it had never been there."""
+    if not can_recall(mission, ANONYMOUS, Surface.PUBLIC):
+        return
     places = [
         (PLATFORMS[appeal.channel], appeal.place, Translator(appeal.language))
         for appeal in await appeal_store.showing(ctx.session, mission.id)
@@ -180,11 +189,17 @@ async def update_appeals_about(ctx: Context, mission: Mission) -> None:
         return
 
     async def post_updates() -> None:
+        async with ctx.database.session() as session:  # as it is now, not as it was
+            current = await mission_store.get(session, mission.id)
+        if current is None or not can_recall(current, ANONYMOUS, Surface.PUBLIC):
+            return
+        if current.status not in (MissionStatus.FILLED, MissionStatus.CLOSED):
+            return
         for platform, place, t in places:
             connector = ctx.services.hub.for_platform(platform)
             if connector is None:
                 continue
-            text = t(f"appeal.update_{mission.status}", line=mission_ref(mission))
+            text = t(f"appeal.update_{current.status}", line=mission_ref(current))
             try:
                 await connector.post_in_thread(place, text)
             except Exception:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from commands.context import Context, IncomingMessage
+from commands.context import Context, IncomingMessage, is_staff
 from commands.middleware import (
     FloodControl,
     Middleware,
@@ -55,7 +55,8 @@ class Brain:
         ctx = Context(message=message, services=self.services, router=self.router)
         ctx.language = self.services.settings.language
         if not text.startswith(PREFIX) or text == PREFIX:
-            if message.answer_free_text and text and not self._is_staff(message):
+            # Staff chatting in a call's topic are not volunteers to match.
+            if message.answer_free_text and text and not is_staff(message, self.services.settings):
                 ctx.message = IncomingMessage(**{**message.__dict__, "text": text})
                 await self._free_text(ctx)
                 return ctx.replies
@@ -84,10 +85,6 @@ class Brain:
                 engagement.status = EngagementStatus.ACTIVE
                 engagement.active_at = engagement.first_response_at
             return True
-
-    def _is_staff(self, message: IncomingMessage) -> bool:
-        """Staff chatting in a call's topic are not volunteers to match."""
-        return message.staff_by_platform or message.sender in self.services.settings.staff
 
     async def mark_delivered(self, platform: str, event_id: str) -> None:
         async with self.database.session() as session:

@@ -1,11 +1,17 @@
-"""Requirements a command may declare; they gate both running it and seeing it in `!aide`."""
+"""What a command declares about who may run it and where it may answer.
+
+Requirements gate both running a command and seeing it in `!aide`. Where it may answer
+(`commands.context.Where`) decides whether its answer is given in the place it was asked in
+or, when that place is more open than the command allows, in the person's private
+conversation (see `commands.in_private`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from commands.context import Context
+from commands.context import Context, Place, Where
 from storage.enums import Trust
 
 
@@ -38,3 +44,10 @@ def any_of(*requirements: Requirement) -> Requirement:
         lambda ctx: any(r(ctx) for r in requirements),
         requirements[0].refusal,
     )
+
+
+def may_answer_in(answers: Where, place: Place) -> bool:
+    """A command that may answer in `answers` places answers in `place` only when `place` is
+    at least as private: a private answer never goes to the team chat, a team answer never
+    to a public room or forum topic."""
+    return place.where >= answers

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from enum import IntEnum
 from typing import Any
 
 from commands.i18n import DEFAULT_LANGUAGE, Translator
-from commands.services import Services
+from commands.services import Services, Settings
 from storage import audit, events
 from storage import volunteers as volunteer_store
 from storage.database import Database, Session
 from storage.enums import Trust
 from storage.models import Volunteer
 from storage.visibility import Surface, Viewer
+
+
+class Where(IntEnum):
+    """How private a place is; a command declares the most open place it may answer in."""
+
+    PUBLIC = 0  # anyone may read: a public room, a forum topic
+    TEAM = 1  # the association's own rooms: team chat, staff room, onboarding threads
+    PRIVATE = 2  # the person and the bot alone: a direct room, a forum private message, a terminal
 
 
 @dataclass(frozen=True)
@@ -26,6 +35,16 @@ class Place:
     thread: str | None = None
     is_direct: bool = False
     surface: Surface = Surface.CHAT
+
+    @property
+    def where(self) -> Where:
+        if self.surface is Surface.PUBLIC:
+            return Where.PUBLIC
+        return Where.PRIVATE if self.is_direct else Where.TEAM
+
+    def private(self) -> Place:
+        """The private conversation with the same person on the same platform."""
+        return Place(self.platform, is_direct=True, surface=Surface.CHAT)
 
 
 @dataclass(frozen=True)
@@ -59,6 +78,14 @@ class IncomingMessage:
     members: RoomMembers | None = None  # the room's members, for names written by hand
 
 
+def is_staff(message: IncomingMessage, settings: Settings) -> bool:
+    """Who is staff, the one rule: an identity listed in `staff:`, or one its platform vouches
+    for (`staff_by_platform`: power level 50 or more in the Matrix staff room, membership of
+    `discourse.staff_group`). Nothing else counts: not a forum's own admins or moderators, not
+    a linked profile, not a trust level."""
+    return message.staff_by_platform or message.sender in settings.staff
+
+
 @dataclass
 class Context:
     """The message, the database session, the person, and the replies being written."""
@@ -75,6 +102,7 @@ class Context:
     router: object | None = None
     database: Database = field(init=False)
     privacy_notice_shown: bool = False
+    erased: bool = False  # the sender was just erased: their message is kept under no name
 
     @property
     def sender(self) -> str:
@@ -86,7 +114,7 @@ class Context:
 
     @property
     def is_staff(self) -> bool:
-        return self.message.staff_by_platform or self.sender in self.services.settings.staff
+        return is_staff(self.message, self.services.settings)
 
     @property
     def trust(self) -> Trust:
@@ -115,6 +143,23 @@ class Context:
         await audit.record(
             self.session, self.sender, action, target, details, now=self.now(), allowed=allowed
         )
+
+    def for_private_answer(self) -> Context:
+        """The same person, session and profile, answered in their private conversation: the
+        replies are sent to them directly after the commit, never stored with the event."""
+        message = replace(self.message, place=self.message.place.private(), event_id=None)
+        private = Context(
+            message=message,
+            services=self.services,
+            volunteer=self.volunteer,
+            language=self.language,
+            router=self.router,
+            privacy_notice_shown=self.privacy_notice_shown,
+        )
+        for name in ("session", "database"):
+            if hasattr(self, name):
+                setattr(private, name, getattr(self, name))
+        return private
 
     def reply(self, text: str) -> None:
         """Add a Markdown reply; the connector renders and sends it."""

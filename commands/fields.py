@@ -113,40 +113,71 @@ def _list(value: str) -> list[str]:
     return [item.strip() for item in re.split(r"[,;\n]", value) if item.strip()]
 
 
+def check_text(name: str, value: str, written: str | None = None) -> str:
+    """A text field as the catalogue keeps it: within its limit, one line where a line is
+    expected, a title never empty. The same rule for chat commands and catalogue files."""
+    written = written or name
+    if name in LIMITS and len(value) > LIMITS[name]:
+        raise FieldProblem(written, "fields.too_long", str(LIMITS[name]))
+    if name in ("title", "effort", "summary") and "\n" in value:
+        value = " ".join(value.split())
+    if name == "title" and not value:
+        raise FieldProblem(written, "fields.empty")
+    return value
+
+
+def check_people(values: list[str], written: str = "coordinators") -> list[str]:
+    """Coordinators as identities (`@alice:example.org`, `discourse:alice`), or the first one
+    that isn't one."""
+    people = []
+    for person in values:
+        identity = parse_identity(person.strip())
+        if identity is None:
+            raise FieldProblem(written, "fields.bad_identity", person)
+        people.append(str(identity))
+    return people
+
+
+def check_yes_no(value: str, written: str = "entry_door") -> bool:
+    folded = fold(value.strip())
+    if folded not in YES | NO:
+        raise FieldProblem(written, "fields.bad_yes_no", value)
+    return folded in YES
+
+
+def skill_tags(items: list[str], taxonomy: Taxonomy) -> tuple[list[str], list[str]]:
+    """Canonical tags for `items`, in order and once each; and the ones the taxonomy didn't
+    know (kept as new tags)."""
+    tags: list[str] = []
+    unknown: list[str] = []
+    for item in items:
+        tag, known = taxonomy.normalise(item)
+        if tag and tag not in tags:
+            tags.append(tag)
+            if not known:
+                unknown.append(tag)
+    return tags, unknown
+
+
+def split_list(value: str) -> list[str]:
+    """`css, traduction; linux` → the items."""
+    return _list(value)
+
+
 def parse_fields(text: str, taxonomy: Taxonomy) -> ParsedFields:
     """Every field in `text`, converted and checked; the first bad one raises FieldProblem."""
     values: dict[str, Any] = {}
     unknown: list[str] = []
     for written, name, raw in split_lines(text):
-        value = raw.strip()
-        if name in LIMITS and len(value) > LIMITS[name]:
-            raise FieldProblem(written, "fields.too_long", str(LIMITS[name]))
-        if name in ("title", "effort", "summary") and "\n" in value:
-            value = " ".join(value.split())
-        if name == "title" and not value:
-            raise FieldProblem(written, "fields.empty")
+        value = check_text(name, raw.strip(), written)
         if name == "skills":
-            tags = []
-            for item in _list(value):
-                tag, known = taxonomy.normalise(item)
-                if tag and tag not in tags:
-                    tags.append(tag)
-                    if not known:
-                        unknown.append(tag)
+            tags, new = skill_tags(_list(value), taxonomy)
             values[name] = tags
+            unknown += new
         elif name == "coordinators":
-            people = []
-            for person in (p.lstrip() for p in re.split(r"[,;\s]+", value) if p):
-                identity = parse_identity(person)
-                if identity is None:
-                    raise FieldProblem(written, "fields.bad_identity", person)
-                people.append(str(identity))
-            values[name] = people
+            values[name] = check_people([p for p in re.split(r"[,;\s]+", value) if p], written)
         elif name == "entry_door":
-            folded = fold(value)
-            if folded not in YES | NO:
-                raise FieldProblem(written, "fields.bad_yes_no", value)
-            values[name] = folded in YES
+            values[name] = check_yes_no(value, written)
         elif name == "sensitivity":
             values[name] = _choice(written, value, SENSITIVITY_WORDS)
         elif name == "commitment":

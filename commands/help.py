@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from commands.checks import STAFF
-from commands.context import Context
+from commands.context import Context, Where
 from commands.errors import NotFound
+from commands.i18n import Translator, catalogue
 from commands.router import PREFIX, Command, Router
 from commands.text import echo
 
@@ -13,10 +14,28 @@ router = Router("help")
 TOPIC_ORDER = ("missions", "volunteers", "onboarding", "privacy", "help", "staff", "appeals")
 
 
+def describe(command: Command, t: Translator) -> str:
+    """What the command does, and where it answers when that is not everywhere."""
+    text = t(f"help.{command.key}")
+    if command.answers_in is not Where.PUBLIC:
+        text += " " + t(f"help.where.{command.answers_in.name.lower()}")
+    return text
+
+
 def help_line(command: Command, ctx: Context) -> str:
     alias = command.other_name(ctx.language)
     names = f"`{command.usage(ctx.t)}`" + (f" [`{alias}`]" if alias else "")
-    return f"{names} — {ctx.t(f'help.{command.key}')}"
+    return f"{names} — {describe(command, ctx.t)}"
+
+
+def details(command: Command, t: Translator) -> list[str]:
+    """`!aide COMMANDE` says more than the list: how to write it, and where it answers."""
+    lines = []
+    if f"help.detail.{command.key}" in catalogue():
+        lines.append(t(f"help.detail.{command.key}"))
+    if command.answers_in is not Where.PUBLIC:
+        lines.append(t(f"help.where_detail.{command.answers_in.name.lower()}"))
+    return lines
 
 
 def visible_commands(root: Router, ctx: Context) -> list[Command]:
@@ -35,7 +54,7 @@ def visible_commands(root: Router, ctx: Context) -> list[Command]:
     return found
 
 
-@router.command("aide", aliases=("help",))
+@router.command("aide", aliases=("help",), answers=Where.PUBLIC)
 async def aide(ctx: Context, *, command: str | None = None) -> None:
     """!aide [COMMANDE]"""
     root = ctx.router
@@ -45,7 +64,7 @@ async def aide(ctx: Context, *, command: str | None = None) -> None:
         found, _, word = root.resolve(command if command.startswith(PREFIX) else PREFIX + command)
         if found is None or not found.allowed(ctx) or found.hidden:
             raise NotFound("error.unknown_command", command=echo(PREFIX + word))
-        lines = [help_line(found, ctx)]
+        lines = [help_line(found, ctx), *details(found, ctx.t)]
         subs = [s for s in dict.fromkeys(found.subcommands.values()) if s.allowed(ctx)]
         lines += [help_line(sub, ctx) for sub in subs]
         ctx.reply("\n".join(lines))

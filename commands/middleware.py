@@ -94,7 +94,12 @@ class SessionAndDedupe:
                 await handler(ctx)
                 if message.event_id is not None:
                     await events.record(
-                        session, message.place.platform, message.event_id, ctx.replies, ctx.now()
+                        session,
+                        message.place.platform,
+                        message.event_id,
+                        ctx.replies,
+                        ctx.now(),
+                        sender=None if ctx.erased else message.sender,
                     )
         except Exception as error:
             incident = uuid.uuid4().hex[:8]
@@ -123,7 +128,12 @@ class SessionAndDedupe:
             async with self.database.session() as session:
                 if await events.find(session, message.place.platform, message.event_id) is None:
                     await events.record(
-                        session, message.place.platform, message.event_id, ctx.replies, ctx.now()
+                        session,
+                        message.place.platform,
+                        message.event_id,
+                        ctx.replies,
+                        ctx.now(),
+                        sender=message.sender,
                     )
         except Exception:
             log.exception("could not record the failed event %s", message.event_id)

@@ -7,7 +7,7 @@ from typing import Any
 from commands.alerts import announce_new_mission
 from commands.appeals import update_appeals_about
 from commands.checks import STAFF
-from commands.context import Context
+from commands.context import Context, Where
 from commands.converters import MissionNumber
 from commands.errors import BadArgument, NotFound
 from commands.fields import FieldProblem, parse_fields
@@ -27,7 +27,7 @@ def _matches(mission: Mission, words: list[str]) -> bool:
     return all(word in haystack for word in words)
 
 
-@router.command("missions")
+@router.command("missions", answers=Where.PUBLIC)
 async def missions(ctx: Context, *, keyword: str | None = None) -> None:
     """!missions [mot-clé]"""
     found = await mission_store.list_visible(ctx.session, ctx.viewer, ctx.surface)
@@ -55,10 +55,12 @@ async def show_mission(ctx: Context, number: MissionNumber) -> None:
     mission = await mission_store.get_visible(ctx.session, number, ctx.viewer, ctx.surface)
     if mission is None:
         raise NotFound("error.no_such_mission", id=number)
-    ctx.reply(mission_card(mission, ctx.t, ctx.services.taxonomy, for_staff=ctx.is_staff))
+    # Who coordinates it and how sensitive it is is for the staff, and never said in public.
+    for_staff = ctx.is_staff and ctx.message.place.where is not Where.PUBLIC
+    ctx.reply(mission_card(mission, ctx.t, ctx.services.taxonomy, for_staff=for_staff))
 
 
-mission = router.group("mission", fallback=show_mission)
+mission = router.group("mission", fallback=show_mission, answers=Where.PUBLIC)
 
 
 def _read_fields(ctx: Context, text: str) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -75,7 +77,7 @@ def _unknown_skills_note(ctx: Context, unknown: tuple[str, ...]) -> str:
     return "\n" + ctx.t("mission.unknown_skills", skills=", ".join(unknown)) if unknown else ""
 
 
-@mission.command("ajouter", aliases=("add",), requires=(STAFF,))
+@mission.command("ajouter", aliases=("add",), requires=(STAFF,), answers=Where.TEAM)
 async def add_mission(ctx: Context, *, fields: str) -> None:
     """!mission ajouter + clé: valeur lines"""
     values, unknown = _read_fields(ctx, fields)
@@ -98,7 +100,7 @@ async def _staff_mission(ctx: Context, number: int) -> Mission:
     return found
 
 
-@mission.command("modifier", aliases=("edit",), requires=(STAFF,))
+@mission.command("modifier", aliases=("edit",), requires=(STAFF,), answers=Where.TEAM)
 async def edit_mission(ctx: Context, number: MissionNumber, *, fields: str) -> None:
     """!mission modifier N + clé: valeur lines"""
     target = await _staff_mission(ctx, number)
@@ -123,7 +125,7 @@ async def edit_mission(ctx: Context, number: MissionNumber, *, fields: str) -> N
         await update_appeals_about(ctx, target)
 
 
-@mission.command("fermer", aliases=("close",), requires=(STAFF,))
+@mission.command("fermer", aliases=("close",), requires=(STAFF,), answers=Where.TEAM)
 async def close_mission(ctx: Context, number: MissionNumber, *, reason: str | None = None) -> None:
     """!mission fermer N"""
     target = await _staff_mission(ctx, number)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from commands.context import Context
+from commands.context import Context, Where
 from commands.converters import MissionNumber
 from commands.errors import BadArgument, NotFound, Refused
 from commands.i18n import Translator
@@ -14,9 +14,8 @@ from commands.router import Router
 from commands.text import echo, fold, user_text
 from storage import engagements as engagement_store
 from storage import missions as mission_store
-from storage.enums import EngagementStatus, MissionStatus, Sensitivity
+from storage.enums import EngagementStatus, MissionStatus
 from storage.models import Engagement, Mission, Volunteer
-from storage.visibility import Surface, allowed_sensitivities
 
 router = Router("onboarding")
 log = logging.getLogger(__name__)
@@ -43,20 +42,18 @@ def welcome_message(mission: Mission, volunteer: Volunteer, ctx: Context) -> str
 
 
 async def _joinable_mission(ctx: Context, number: int) -> Mission:
-    """The open mission `number`, or why it can't be joined (hidden titles stay hidden)."""
-    mission = await mission_store.get(ctx.session, number)
-    if mission is None or mission.status == MissionStatus.DRAFT:
-        raise NotFound("error.no_such_mission", id=number)
-    if mission.sensitivity not in allowed_sensitivities(ctx.viewer, ctx.surface):
-        if mission.sensitivity == Sensitivity.CONFIDENTIAL and ctx.surface is Surface.CHAT:
-            raise Refused("join.refused_trust", id=number)
+    """The open mission `number` the person may see here. One they may not see gets exactly
+    the answer for a number that doesn't exist; only staff, who see every mission in chat,
+    are told why one they see can't be joined."""
+    mission = await mission_store.get_visible(ctx.session, number, ctx.viewer, ctx.surface)
+    if mission is None:
         raise NotFound("error.no_such_mission", id=number)
     if mission.status != MissionStatus.OPEN:
         raise Refused(f"join.refused_{mission.status}", line=mission_ref(mission))
     return mission
 
 
-@router.command("participer", aliases=("join",))
+@router.command("participer", aliases=("join",), answers=Where.PUBLIC)
 async def participer(ctx: Context, number: MissionNumber) -> None:
     """!participer N"""
     mission = await _joinable_mission(ctx, number)
@@ -137,11 +134,15 @@ async def open_thread(ctx: Context, request: OnboardingRequest, line: str) -> No
         log.exception("staff notice failed")
 
 
-@router.command("mesmissions", aliases=("mine", "mes-missions"))
+@router.command("mesmissions", aliases=("mine", "mes-missions"), answers=Where.PRIVATE)
 async def mesmissions(ctx: Context) -> None:
     """!mesmissions"""
     engagements = (
-        await engagement_store.of_volunteer(ctx.session, ctx.volunteer.id) if ctx.volunteer else []
+        await engagement_store.of_volunteer_visible(
+            ctx.session, ctx.volunteer.id, ctx.viewer, ctx.surface
+        )
+        if ctx.volunteer
+        else []
     )
     if not engagements:
         ctx.reply(ctx.t("mine.none"))
@@ -169,14 +170,16 @@ CHECK_IN_ANSWERS = {
 }
 
 
-@router.command("bilan", aliases=("checkin",))
+@router.command("bilan", aliases=("checkin",), answers=Where.TEAM)
 async def bilan(ctx: Context, number: MissionNumber, state: str) -> None:
     """!bilan N avance|aide|stop"""
     choice = CHECK_IN_ANSWERS.get(fold(state).replace(" ", "-").replace("'", "-"))
     if choice is None:
         raise BadArgument("checkin.bad_answer", value=echo(state))
     engagement = (
-        await engagement_store.find(ctx.session, ctx.volunteer.id, number)
+        await engagement_store.find_visible(
+            ctx.session, ctx.volunteer.id, number, ctx.viewer, ctx.surface
+        )
         if ctx.volunteer
         else None
     )

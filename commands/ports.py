@@ -84,6 +84,11 @@ class Outbound(Protocol):
 
     async def post_in_thread(self, thread_ref: str, text: str) -> bool: ...
 
+    async def forget(self, address: str) -> None:
+        """An erased person: drop whatever the connector keeps about `address` (in memory and
+        in the database), once the erasure is committed."""
+        ...
+
 
 @dataclass(frozen=True)
 class AppealText:
@@ -132,6 +137,17 @@ class Hub:
             if send is not None and await send(png, filename, caption):
                 return True
         return False
+
+    async def forget(self, address: str) -> None:
+        """Every connector drops what it keeps about an erased person; one failing doesn't
+        keep the others from it."""
+        for connector in list(self.connectors.values()):
+            try:
+                await connector.forget(address)
+            except Exception:
+                log.exception(
+                    "the %s connector could not forget an erased person", connector.platform
+                )
 
     async def notify_staff(self, text: str) -> bool:
         """Tell the staff on the first platform that has a staff room."""

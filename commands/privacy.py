@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from commands.context import Context
+from commands.context import Context, Where
+from commands.ports import Hub
 from commands.render import mission_line, skill_list
 from commands.router import Router
-from commands.text import fold, user_text
+from commands.text import fold, one_line, user_text
 from storage import engagements as engagement_store
 from storage import volunteers as volunteer_store
+from storage.database import Database, Session
+from storage.models import Volunteer
 
 router = Router("privacy")
+TEXT_SHOWN = 4000  # all of it: `!competences` keeps at most this much
 
 
 def _date(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d") if moment is not None else "—"
 
 
-@router.command("mesdonnees", aliases=("mydata", "mes-donnees"))
+def as_plain_text(words: str) -> str:
+    """Someone's own text shown back as it is: on one line after its label, escaped, so no
+    line of it can become a Markdown list, heading, quote or code block."""
+    return user_text(one_line(words, TEXT_SHOWN))
+
+
+@router.command("mesdonnees", aliases=("mydata", "mes-donnees"), answers=Where.PRIVATE)
 async def mesdonnees(ctx: Context) -> None:
     """!mesdonnees"""
     volunteer = ctx.volunteer
@@ -26,7 +37,10 @@ async def mesdonnees(ctx: Context) -> None:
         ctx.reply(ctx.t("privacy.nothing_held"))
         return
     t = ctx.t
-    engagements = await engagement_store.of_volunteer(ctx.session, volunteer.id)
+    every = await engagement_store.of_volunteer(ctx.session, volunteer.id)
+    shown = await engagement_store.of_volunteer_visible(
+        ctx.session, volunteer.id, ctx.viewer, ctx.surface
+    )
     lines = [
         t("privacy.export_header"),
         t(
@@ -39,13 +53,13 @@ async def mesdonnees(ctx: Context) -> None:
             "privacy.export_skills",
             skills=skill_list(volunteer.skills, ctx.services.taxonomy, ctx.language) or "—",
         ),
-        t("privacy.export_text", text=user_text(volunteer.skills_text) or "—"),
+        t("privacy.export_text", text=as_plain_text(volunteer.skills_text) or "—"),
         t(
             "privacy.export_choices",
             alerts=t(f"yesno.{volunteer.alerts}"),
             findable=t(f"yesno.{volunteer.findable}"),
         ),
-        t("privacy.export_source", source=user_text(volunteer.source or "—")),
+        t("privacy.export_source", source=as_plain_text(volunteer.source or "—")),
         t(
             "privacy.export_dates",
             consent=_date(volunteer.consent_at),
@@ -54,15 +68,17 @@ async def mesdonnees(ctx: Context) -> None:
     ]
     if volunteer.ambassador_code:
         lines.append(t("privacy.export_ambassador", code=volunteer.ambassador_code))
-    for engagement in engagements:
+    for engagement in shown:
         lines.append(
             "• " + mission_line(engagement.mission, t, detail=t(f"engagement.{engagement.status}"))
         )
+    if len(every) > len(shown):  # held, so said; but not which mission, now hidden from them
+        lines.append(t("privacy.export_hidden_engagements", count=len(every) - len(shown)))
     lines.append(t("privacy.export_footer"))
     ctx.reply("\n".join(lines))
 
 
-@router.command("oublier", aliases=("forget",))
+@router.command("oublier", aliases=("forget",), answers=Where.PUBLIC)
 async def oublier(ctx: Context, confirmation: str | None = None) -> None:
     """!oublier [confirmer]"""
     volunteer = ctx.volunteer
@@ -72,6 +88,24 @@ async def oublier(ctx: Context, confirmation: str | None = None) -> None:
     if confirmation is None or fold(confirmation) not in {"confirmer", "confirm"}:
         ctx.reply(ctx.t("privacy.forget_confirm"))
         return
-    await volunteer_store.erase(ctx.session, volunteer, ctx.now())
+    addresses = await erase(ctx.session, volunteer, ctx.now())
     ctx.volunteer = None
+    ctx.erased = True
+    database, hub = ctx.database, ctx.services.hub
+    ctx.after_commit.append(lambda: forget_everywhere(database, hub, addresses))
     ctx.reply(ctx.t("privacy.forgotten"))
+
+
+async def erase(session: Session, volunteer: Volunteer, now: datetime) -> list[str]:
+    """Erase the person in this transaction (see `storage.volunteers.erase`); returns their
+    addresses, for `forget_everywhere` once it is committed."""
+    spellings = [user_text(identity.address) for identity in volunteer.identities]
+    return await volunteer_store.erase(session, volunteer, now, mentions=spellings)
+
+
+async def forget_everywhere(database: Database, hub: Hub, addresses: Iterable[str]) -> None:
+    """After an erasure's commit: every connector drops what it keeps about the person, then
+    the database files keep no older copy of what was deleted."""
+    for address in addresses:
+        await hub.forget(address)
+    await database.forget_deleted()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from commands.i18n import Translator
+from commands.privacy import erase, forget_everywhere
 from commands.render import mission_line, mission_ref
 from commands.services import Services
 from commands.text import user_text
@@ -22,6 +23,7 @@ from storage import volunteers as volunteer_store
 from storage.database import Database, Session
 from storage.enums import Commitment, EngagementStatus
 from storage.models import Engagement, Volunteer
+from storage.visibility import Surface, Viewer, can_recall
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +136,8 @@ class FollowUps:
         started = engagement.active_at
         if engagement.status != EngagementStatus.ACTIVE or started is None or volunteer is None:
             return []
+        if not _still_visible(engagement, volunteer):
+            return []
         t = Translator(volunteer.language)
         mission = engagement.mission
         found = []
@@ -167,6 +171,8 @@ class FollowUps:
         """When someone stops: why, and would they take another mission?"""
         ended = engagement.ended_at
         if engagement.status != EngagementStatus.DROPPED or ended is None or volunteer is None:
+            return []
+        if not _still_visible(engagement, volunteer):
             return []
         t = Translator(volunteer.language)
         text = t("reminder.exit", line=mission_ref(engagement.mission))
@@ -213,6 +219,11 @@ class FollowUps:
 
 async def _nothing_to_send() -> bool:
     return True
+
+
+def _still_visible(engagement: Engagement, volunteer: Volunteer) -> bool:
+    """A message to the volunteer names the mission: only while they may still see it."""
+    return can_recall(engagement.mission, Viewer(trust=volunteer.trust), Surface.CHAT)
 
 
 def _subject(engagement: Engagement) -> str:
@@ -274,19 +285,22 @@ async def _send_once(database: Database, services: Services, due: Due, now: date
         if not sent:
             await reminder_store.release(session, due.kind, due.subject)
             return False
-        await _after_sending(session, due, now)
+        erased = await _after_sending(session, due, now)
+    if erased:
+        await forget_everywhere(database, services.hub, erased)
     return True
 
 
-async def _after_sending(session: Session, due: Due, now: datetime) -> None:
-    """What a reminder changes once sent: the warning date, or the erasure itself."""
+async def _after_sending(session: Session, due: Due, now: datetime) -> list[str]:
+    """What a reminder changes once sent: the warning date, or the erasure itself (then the
+    addresses erased, for the connectors to forget once committed)."""
     if not due.kind.startswith("retention_"):
-        return
+        return []
     volunteer_id = int(due.subject.split(":")[1])
     volunteer = await volunteer_store.by_id(session, volunteer_id)
     if volunteer is None:
-        return
+        return []
     if due.kind == "retention_warning":
         volunteer.retention_warned_at = now
-    else:
-        await volunteer_store.erase(session, volunteer, now)
+        return []
+    return await erase(session, volunteer, now)

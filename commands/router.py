@@ -10,11 +10,12 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from commands.checks import Requirement
-from commands.context import Context, IncomingMessage
+from commands.checks import Requirement, may_answer_in
+from commands.context import Context, IncomingMessage, Where
 from commands.converters import CONVERTERS, READERS, Reader
 from commands.errors import BadArgument, CommandError, MissingArgument, NotAllowed, NotFound
 from commands.i18n import Translator
+from commands.in_private import answer_in_private
 from commands.text import echo, fold, next_token
 
 Callback = Callable[..., Awaitable[None]]
@@ -50,6 +51,12 @@ class Command:
     parent: Command | None = None
     subcommands: dict[str, Command] = field(default_factory=dict)
     hidden: bool = False
+    # The most open place this command may answer in; None: not declared, taken as private.
+    answers: Where | None = None
+
+    @property
+    def answers_in(self) -> Where:
+        return Where.PRIVATE if self.answers is None else self.answers
 
     @property
     def qualified_name(self) -> str:
@@ -93,9 +100,10 @@ class Command:
         aliases: Sequence[str] = (),
         requires: Sequence[Requirement] = (),
         hidden: bool = False,
+        answers: Where | None = None,
     ) -> Callable[[Callback], Callback]:
         """Declare a subcommand (`!mission ajouter`)."""
-        return declare(self.topic, name, aliases, requires, hidden, self.attach)
+        return declare(self.topic, name, aliases, requires, hidden, answers, self.attach)
 
     def attach(self, sub: Command) -> None:
         sub.parent = self
@@ -109,12 +117,13 @@ def declare(
     aliases: Sequence[str],
     requires: Sequence[Requirement],
     hidden: bool,
+    answers: Where | None,
     add: Callable[[Command], None],
 ) -> Callable[[Callback], Callback]:
     """The decorator behind `Router.command` and `Command.command`."""
 
     def register(callback: Callback) -> Callback:
-        add(build_command(name, aliases, callback, topic, requires, hidden))
+        add(build_command(name, aliases, callback, topic, requires, hidden, answers))
         return callback
 
     return register
@@ -159,6 +168,7 @@ def build_command(
     topic: str,
     requires: Sequence[Requirement] = (),
     hidden: bool = False,
+    answers: Where | None = None,
 ) -> Command:
     return Command(
         name=name,
@@ -168,6 +178,7 @@ def build_command(
         requires=tuple(requires),
         parameters=read_parameters(callback) if callback else (),
         hidden=hidden,
+        answers=answers,
     )
 
 
@@ -209,9 +220,11 @@ class Router:
         aliases: Sequence[str] = (),
         requires: Sequence[Requirement] = (),
         hidden: bool = False,
+        answers: Where | None = None,
     ) -> Callable[[Callback], Callback]:
-        """Declare a command: `@router.command("participer", aliases=("join",))`."""
-        return declare(self.topic, name, aliases, requires, hidden, self.add)
+        """Declare a command and where it may answer:
+        `@router.command("participer", aliases=("join",), answers=Where.PUBLIC)`."""
+        return declare(self.topic, name, aliases, requires, hidden, answers, self.add)
 
     def group(
         self,
@@ -220,9 +233,10 @@ class Router:
         aliases: Sequence[str] = (),
         requires: Sequence[Requirement] = (),
         fallback: Callback | None = None,
+        answers: Where | None = None,
     ) -> Command:
         """A command with subcommands; `fallback` runs when no subcommand is named."""
-        group = build_command(name, aliases, fallback, self.topic, requires)
+        group = build_command(name, aliases, fallback, self.topic, requires, answers=answers)
         self.add(group)
         return group
 
@@ -265,25 +279,45 @@ class Router:
         return [PREFIX + word for word in close]
 
     async def dispatch(self, ctx: Context) -> None:
-        """Run the command in the message; a `CommandError` becomes a localized reply."""
+        """Run the command in the message; a `CommandError` becomes a localized reply.
+
+        Who may run it is checked first (a refusal is no secret); then where it may answer:
+        asked for in a place more open than it allows, it runs in the person's private
+        conversation, and the place they asked in is only told so.
+        """
         command, rest, word = self.resolve(ctx.message.text)
         try:
             if command is None:
                 raise NotFound("error.unknown_command", command=echo(PREFIX + word))
-            await self.invoke(command, ctx, rest)
+            await self.check(command, ctx)
         except CommandError as error:
             ctx.reply(self.explain(error, command, word, ctx))
+            return
+        if may_answer_in(command.answers_in, ctx.message.place):
+            await self.run(command, ctx, rest, word)
+            return
+        private = ctx.for_private_answer()
+        await self.run(command, private, rest, word)
+        answer_in_private(ctx, private)
 
-    async def invoke(self, command: Command, ctx: Context, rest: str) -> None:
+    async def check(self, command: Command, ctx: Context) -> None:
+        """Raise `NotAllowed` (audited) unless every requirement of the command and its
+        parents holds."""
         for node in [*reversed(list(command.ancestors())), command]:
             for requirement in node.requires:
                 if not requirement(ctx):
                     await on_refusal(ctx, command)
                     raise NotAllowed(requirement.refusal)
-        if command.callback is None:
-            raise MissingArgument("error.missing_subcommand")
-        arguments = parse_arguments(command, rest, ctx.message)
-        await command.callback(ctx, **arguments)
+
+    async def run(self, command: Command, ctx: Context, rest: str, word: str) -> None:
+        """Parse the arguments and run the command, explaining a `CommandError`."""
+        try:
+            if command.callback is None:
+                raise MissingArgument("error.missing_subcommand")
+            arguments = parse_arguments(command, rest, ctx.message)
+            await command.callback(ctx, **arguments)
+        except CommandError as error:
+            ctx.reply(self.explain(error, command, word, ctx))
 
     def explain(self, error: CommandError, command: Command | None, word: str, ctx: Context) -> str:
         params = dict(error.params)

@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 
 from commands.checks import STAFF
-from commands.context import Context
+from commands.context import Context, Where
 from commands.converters import MissionNumber, Person
 from commands.errors import NotFound, Refused
 from commands.i18n import Translator
@@ -20,7 +20,7 @@ from storage import missions as mission_store
 from storage import volunteers as volunteer_store
 from storage.enums import EngagementStatus, Trust
 from storage.models import Mission, Volunteer
-from storage.visibility import Surface, Viewer
+from storage.visibility import Surface, Viewer, can_recall
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ async def _person(ctx: Context, address: str) -> Volunteer:
     return volunteer
 
 
-@router.command("terminer", aliases=("complete",), requires=(STAFF,))
+@router.command("terminer", aliases=("complete",), requires=(STAFF,), answers=Where.PRIVATE)
 async def terminer(
     ctx: Context, person: Person, number: MissionNumber, *, note: str | None = None
 ) -> None:
@@ -66,9 +66,12 @@ async def terminer(
 async def thank_and_show_next_step(
     ctx: Context, volunteer: Volunteer, address: str, done: Mission
 ) -> None:
-    """Thank the volunteer and show missions one step up (beyond entry doors) that fit them."""
+    """Thank the volunteer and show missions one step up (beyond entry doors) that fit them;
+    nothing is sent about a mission they may no longer see."""
     t = Translator(volunteer.language)
     viewer = Viewer(trust=volunteer.trust)
+    if not can_recall(done, viewer, Surface.CHAT):
+        return
     visible = await mission_store.list_visible(ctx.session, viewer, Surface.CHAT)
     further = [m for m in visible if not m.entry_door and m.id != done.id]
     matches = rank(further, volunteer.skills, ctx.services.taxonomy, newcomer=False)[:3]
@@ -91,7 +94,7 @@ async def thank_and_show_next_step(
     ctx.after_commit.append(send)
 
 
-@router.command("confiance", aliases=("trust",), requires=(STAFF,))
+@router.command("confiance", aliases=("trust",), requires=(STAFF,), answers=Where.PRIVATE)
 async def confiance(ctx: Context, person: Person, level: Trust) -> None:
     """!confiance PERSONNE NIVEAU"""
     volunteer = await _person(ctx, person)
@@ -103,7 +106,9 @@ async def confiance(ctx: Context, person: Person, level: Trust) -> None:
     )
 
 
-@router.command("benevoles", aliases=("volunteers", "bénévoles"), requires=(STAFF,))
+@router.command(
+    "benevoles", aliases=("volunteers", "bénévoles"), requires=(STAFF,), answers=Where.PRIVATE
+)
 async def benevoles(ctx: Context, *, skill: str) -> None:
     """!benevoles COMPÉTENCE"""
     taxonomy = ctx.services.taxonomy
@@ -127,7 +132,7 @@ async def benevoles(ctx: Context, *, skill: str) -> None:
     ctx.reply("\n".join(lines))
 
 
-@router.command("suivi", aliases=("followups",), requires=(STAFF,))
+@router.command("suivi", aliases=("followups",), requires=(STAFF,), answers=Where.TEAM)
 async def suivi(ctx: Context) -> None:
     """!suivi"""
     now = ctx.now()

@@ -7,7 +7,7 @@ import logging
 
 from commands.channels import CODES
 from commands.checks import STAFF
-from commands.context import Context
+from commands.context import Context, Where
 from commands.i18n import Translator
 from commands.render import mission_line
 from commands.router import Router
@@ -52,7 +52,7 @@ def funnel_text(result: Funnel, t: Translator) -> str:
     return "\n".join(lines)
 
 
-@router.command("stats", requires=(STAFF,))
+@router.command("stats", requires=(STAFF,), answers=Where.TEAM)
 async def stats(ctx: Context) -> None:
     """!stats"""
     result = await funnel(ctx.session, ctx.now())

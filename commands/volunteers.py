@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from commands.context import Context
+from commands.context import Context, Where
 from commands.converters import Language, YesNo
 from commands.errors import BadArgument
 from commands.fields import COMMITMENT_WORDS
@@ -22,7 +22,7 @@ SHOWN_MATCHES = 5
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
-@router.command("start")
+@router.command("start", answers=Where.PUBLIC)
 async def start(ctx: Context, code: str | None = None) -> None:
     """!start [CODE]"""
     source = None
@@ -41,7 +41,7 @@ async def start(ctx: Context, code: str | None = None) -> None:
     ctx.reply(ctx.t("start.welcome") + "\n\n" + ctx.t("privacy.notice"))
 
 
-@router.command("langue", aliases=("language", "lang"))
+@router.command("langue", aliases=("language", "lang"), answers=Where.PUBLIC)
 async def langue(ctx: Context, language: Language) -> None:
     """!langue fr|en"""
     volunteer = await ctx.ensure_volunteer()
@@ -58,7 +58,7 @@ def commitment_preference(text: str) -> Commitment | None:
     return None
 
 
-@router.command("competences", aliases=("skills", "compétences"))
+@router.command("competences", aliases=("skills", "compétences"), answers=Where.PUBLIC)
 async def competences(ctx: Context, *, text: str | None = None) -> None:
     """!competences TEXTE"""
     taxonomy = ctx.services.taxonomy
@@ -93,7 +93,7 @@ async def competences(ctx: Context, *, text: str | None = None) -> None:
     ctx.reply("\n".join(lines))
 
 
-@router.command("alertes", aliases=("alerts",))
+@router.command("alertes", aliases=("alerts",), answers=Where.PUBLIC)
 async def alertes(ctx: Context, answer: YesNo) -> None:
     """!alertes oui|non"""
     volunteer = await ctx.ensure_volunteer()
@@ -101,7 +101,7 @@ async def alertes(ctx: Context, answer: YesNo) -> None:
     ctx.reply(ctx.t("alerts.on" if answer else "alerts.off"))
 
 
-@router.command("trouvable", aliases=("findable",))
+@router.command("trouvable", aliases=("findable",), answers=Where.PUBLIC)
 async def trouvable(ctx: Context, answer: YesNo) -> None:
     """!trouvable oui|non"""
     volunteer = await ctx.ensure_volunteer()
@@ -137,7 +137,7 @@ def entry_door_lines(ctx: Context, visible: list[Mission]) -> list[str]:
     return lines
 
 
-@router.command("pourmoi", aliases=("match", "pour-moi"))
+@router.command("pourmoi", aliases=("match", "pour-moi"), answers=Where.PUBLIC)
 async def pourmoi(ctx: Context) -> None:
     """!pourmoi"""
     visible = await mission_store.list_visible(ctx.session, ctx.viewer, ctx.surface)

@@ -9,6 +9,7 @@ from typing import Any, TypeAlias
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import OperationalError
@@ -36,6 +37,17 @@ def alembic_config() -> Config:
     return config
 
 
+def revisions() -> list[str]:
+    """Every schema revision this version of Tremplin knows, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config())
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
+
+
+def head_revision() -> str:
+    """The newest schema revision, the one `upgrade` brings a database to."""
+    return revisions()[-1]
+
+
 class Database:
     """One engine and its session factory, for SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
 
@@ -60,6 +72,8 @@ class Database:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # What is deleted is overwritten with zeros, so erased text doesn't linger in free space.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @asynccontextmanager
@@ -72,6 +86,19 @@ class Database:
             async with session.begin():
                 yield session
             self.changes.publish(session)
+
+    async def forget_deleted(self) -> bool:
+        """After an erasure, leave no older copy of what was deleted in the files: SQLite
+        zeroes deleted content in the database file (`secure_delete`), and this copies the
+        write-ahead log into it and empties the log, where earlier versions of the pages
+        remain otherwise. False when a reader kept the log from being emptied (it will be at
+        the next erasure or checkpoint); PostgreSQL has nothing to do here."""
+        if not self.is_sqlite:
+            return True
+        async with self.engine.connect() as connection:
+            result = await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = result.scalar()
+        return not busy
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration."""

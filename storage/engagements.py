@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.enums import EngagementStatus
 from storage.models import Engagement
+from storage.visibility import Surface, Viewer, can_recall, recallable_engagements
 
 # The statuses the follow-up pass looks at: waiting for a coordinator, under way, stopped.
 FOLLOWED_UP = (EngagementStatus.ONBOARDING, EngagementStatus.ACTIVE, EngagementStatus.DROPPED)
@@ -45,6 +46,25 @@ async def of_volunteer(session: AsyncSession, volunteer_id: int) -> list[Engagem
         select(Engagement).where(Engagement.volunteer_id == volunteer_id).order_by(Engagement.id)
     )
     return list((await session.scalars(query)).all())
+
+
+async def of_volunteer_visible(
+    session: AsyncSession, volunteer_id: int, viewer: Viewer, surface: Surface
+) -> list[Engagement]:
+    """The volunteer's engagements, leaving out missions `viewer` may no longer see."""
+    query = recallable_engagements(volunteer_id, viewer, surface)
+    return list((await session.scalars(query)).all())
+
+
+async def find_visible(
+    session: AsyncSession, volunteer_id: int, mission_id: int, viewer: Viewer, surface: Surface
+) -> Engagement | None:
+    """The volunteer's engagement on `mission_id`, None when there is none or `viewer` may
+    no longer see the mission (the same answer: no existence leak)."""
+    engagement = await find(session, volunteer_id, mission_id)
+    if engagement is None or not can_recall(engagement.mission, viewer, surface):
+        return None
+    return engagement
 
 
 async def by_thread(session: AsyncSession, platform: str, thread_ref: str) -> Engagement | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedEvent
@@ -15,10 +16,18 @@ async def find(session: AsyncSession, platform: str, event_id: str) -> Processed
 
 
 async def record(
-    session: AsyncSession, platform: str, event_id: str, replies: list[str], now: datetime
+    session: AsyncSession,
+    platform: str,
+    event_id: str,
+    replies: list[str],
+    now: datetime,
+    *,
+    sender: str | None = None,
 ) -> None:
     session.add(
-        ProcessedEvent(platform=platform, event_id=event_id, replies=replies, handled_at=now)
+        ProcessedEvent(
+            platform=platform, event_id=event_id, replies=replies, handled_at=now, sender=sender
+        )
     )
 
 
@@ -46,3 +55,20 @@ async def undelivered(session: AsyncSession, platform: str) -> list[ProcessedEve
 
 async def forget_older_than(session: AsyncSession, moment: datetime) -> None:
     await session.execute(delete(ProcessedEvent).where(ProcessedEvent.handled_at < moment))
+
+
+async def forget_sender(
+    session: AsyncSession, senders: Iterable[str], mentions: Iterable[str]
+) -> None:
+    """Erasure: the events of `senders` keep only their ids (so they are never handled
+    again), and no reply still owed to anyone keeps one of `mentions`."""
+    who = list(senders)
+    await session.execute(
+        update(ProcessedEvent).where(ProcessedEvent.sender.in_(who)).values(sender=None, replies=[])
+    )
+    words = [word for word in mentions if word]
+    for entry in await session.scalars(
+        select(ProcessedEvent).where(ProcessedEvent.delivered.is_(False))
+    ):
+        if any(word in reply for reply in entry.replies for word in words):
+            entry.replies = []

@@ -118,7 +118,10 @@ class Volunteer(Base):
     retention_warned_at: Mapped[datetime | None] = mapped_column(default=None)
 
     identities: Mapped[list[Identity]] = relationship(
-        back_populates="volunteer", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="volunteer",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="Identity.id",  # the first identity is the oldest, on every database
     )
     skill_rows: Mapped[list[VolunteerSkill]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
@@ -203,6 +206,8 @@ class ProcessedEvent(Base):
     handled_at: Mapped[datetime] = mapped_column(index=True)
     replies: Mapped[list[str]] = mapped_column(JSON, default=list)
     delivered: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whose message it was, so that erasing a person also empties the replies still owed them.
+    sender: Mapped[str | None] = mapped_column(String(255), default=None, index=True)
 
 
 class StateEntry(Base):
@@ -228,13 +233,20 @@ class AuditEntry(Base):
 
 
 class LinkCode(Base):
-    """A one-time code that joins a second platform identity to a volunteer."""
+    """A one-time code that joins a second platform identity to a volunteer.
+
+    The identity that typed it (`claimant`) is joined only once both sides have confirmed.
+    """
 
     __tablename__ = "link_codes"
 
     code: Mapped[str] = mapped_column(String(20), primary_key=True)
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
     expires_at: Mapped[datetime] = mapped_column()
+    owner_address: Mapped[str | None] = mapped_column(String(255), default=None)
+    claimant: Mapped[str | None] = mapped_column(String(255), default=None, index=True)
+    owner_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    claimant_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ReminderSent(Base):

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import Select, select
 
 from storage.enums import MissionStatus, Sensitivity, Trust
-from storage.models import Mission
+from storage.models import Engagement, Mission
 
 
 class Surface(StrEnum):
@@ -55,6 +55,26 @@ def can_see(mission: Mission, viewer: Viewer, surface: Surface) -> bool:
     return mission.sensitivity in allowed_sensitivities(
         viewer, surface
     ) and mission.status in allowed_statuses(viewer, surface)
+
+
+def can_recall(mission: Mission, viewer: Viewer, surface: Surface) -> bool:
+    """A mission `viewer` met before (one they joined, one a published call showed), named
+    again whatever its status now, but only while its sensitivity still lets them see it:
+    after a trust change or a reclassification, it is as if it had never existed."""
+    return mission.sensitivity in allowed_sensitivities(viewer, surface)
+
+
+def recallable_engagements(
+    volunteer_id: int, viewer: Viewer, surface: Surface
+) -> Select[Engagement]:
+    """The volunteer's engagements on missions `can_recall` allows, oldest first."""
+    return (
+        select(Engagement)
+        .join(Mission, Mission.id == Engagement.mission_id)
+        .where(Engagement.volunteer_id == volunteer_id)
+        .where(Mission.sensitivity.in_(allowed_sensitivities(viewer, surface)))
+        .order_by(Engagement.id)
+    )
 
 
 def visible_missions(

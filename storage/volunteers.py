@@ -5,15 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from storage import state
-from storage.models import AuditEntry, Engagement, Identity, Volunteer, VolunteerSkill
+from storage import events, link_codes, state
+from storage.enums import EngagementStatus
+from storage.models import (
+    AuditEntry,
+    Engagement,
+    Identity,
+    ReminderSent,
+    Volunteer,
+    VolunteerSkill,
+)
 
 ERASED = "(effacé·e)"  # what the audit log says instead of an erased person's address
 ERASED_COUNTER = "count:erased_volunteers"
+OPEN_ENGAGEMENTS = [status for status in EngagementStatus if status.is_open]
 
 
 def platform_of(address: str) -> str:
@@ -167,14 +176,30 @@ async def merge_into(session: AsyncSession, target: Volunteer, source: Volunteer
     await set_skills(session, target, merged_skills)
 
 
-async def erase(session: AsyncSession, volunteer: Volunteer, now: datetime) -> None:
-    """Delete the person, identities, skills and free text, and scrub them from the audit log;
-    only anonymous counts stay (their engagements, with nobody attached)."""
+async def erase(
+    session: AsyncSession,
+    volunteer: Volunteer,
+    now: datetime,
+    *,
+    mentions: Iterable[str] = (),
+) -> list[str]:
+    """Delete the person, identities, skills and free text, and every trace of them the
+    product keeps; only anonymous counts stay (their engagements, with nobody attached, ended).
+
+    Traces: the audit log's actor and target, where they came from on each engagement, the
+    closing notes, the replies still owed to them (and any still owed to others that name
+    them: `mentions` are the spellings a reply uses), codes they typed to link a profile, and
+    their follow-up marks. Returns their addresses, for the connectors to forget them too.
+    """
     addresses = [identity.address for identity in volunteer.identities]
-    await session.execute(
+    mine = Engagement.volunteer_id == volunteer.id
+    await session.execute(  # nobody is on these missions any more: they wait for someone again
         update(Engagement)
-        .where(Engagement.volunteer_id == volunteer.id)
-        .values(volunteer_id=None, closing_note=None)
+        .where(mine, Engagement.status.in_(OPEN_ENGAGEMENTS))
+        .values(status=EngagementStatus.DROPPED, ended_at=now)
+    )
+    await session.execute(
+        update(Engagement).where(mine).values(volunteer_id=None, closing_note=None, source=None)
     )
     if addresses:
         await session.execute(
@@ -183,6 +208,15 @@ async def erase(session: AsyncSession, volunteer: Volunteer, now: datetime) -> N
         await session.execute(
             update(AuditEntry).where(AuditEntry.target.in_(addresses)).values(target=ERASED)
         )
+        await events.forget_sender(session, addresses, [*addresses, *mentions])
+        await link_codes.forget_claims_of(session, addresses)
+    await session.execute(
+        delete(ReminderSent).where(
+            (ReminderSent.subject == f"volunteer:{volunteer.id}")
+            | ReminderSent.subject.startswith(f"volunteer:{volunteer.id}:")
+        )
+    )
     await session.delete(volunteer)
     await state.increment(session, ERASED_COUNTER, now)
     await session.flush()
+    return addresses

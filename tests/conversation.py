@@ -27,6 +27,7 @@ class RecordingPlatform:
     direct: list[tuple[str, str]] = field(default_factory=list)
     staff: list[str] = field(default_factory=list)
     in_threads: list[tuple[str, str]] = field(default_factory=list)
+    forgotten: list[str] = field(default_factory=list)
 
     async def open_onboarding_thread(self, request: OnboardingRequest) -> ThreadRef:
         self.threads.append(request)
@@ -45,6 +46,9 @@ class RecordingPlatform:
     async def post_in_thread(self, thread_ref: str, text: str) -> bool:
         self.in_threads.append((thread_ref, to_plain(text)))
         return True
+
+    async def forget(self, address: str) -> None:
+        self.forgotten.append(address)
 
 
 class Clock:
@@ -75,9 +79,14 @@ class Chat:
         *,
         surface: Surface = Surface.CHAT,
         event_id: str | None = None,
-        direct: bool = False,
+        direct: bool | None = None,
     ) -> str:
+        """What `who` reads back. On the terminal (the default platform) a conversation is
+        always private, as the console connector says; elsewhere it is a room of the team,
+        unless `direct` or `surface` says otherwise."""
         sender = who if ":" in who else f"console:{who}"
+        if direct is None:
+            direct = self.platform.platform == "console" and surface is Surface.CHAT
         message = IncomingMessage(
             sender=sender,
             text=text,

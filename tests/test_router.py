@@ -70,7 +70,7 @@ async def test_quoted_arguments(chat: Chat) -> None:
 
 
 async def test_chatter_is_ignored_in_rooms_and_answered_in_direct_messages(chat: Chat) -> None:
-    assert await chat.say("alice", "bonjour à tous") == ""
+    assert await chat.say("alice", "bonjour à tous", direct=False) == ""
     assert "Tapez !aide" in await chat.say("alice", "bonjour", direct=True)
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.render import to_plain
+from commands.i18n import Translator
 from storage.models import Engagement
 from tests.conversation import COORDINATOR, Chat
 
@@ -104,12 +105,20 @@ async def test_a_burst_of_the_same_join_opens_one_thread(chat: Chat) -> None:
 
 
 async def test_joining_is_refused_with_the_reason(chat: Chat) -> None:
+    # Only those who may see a mission learn why it can't be joined (issue 13, #6): for
+    # anyone else it is exactly a number that doesn't exist.
+    def missing(number: int) -> str:
+        return Translator("fr")("error.no_such_mission", id=number)
+
     await chat.say("staff", "!mission fermer 3")
-    assert "est fermée, désolé" in await chat.say("alice", "!participer 3")
+    assert "est fermée, désolé" in await chat.say("staff", "!participer 3")
+    assert await chat.say("alice", "!participer 3") == missing(3)
     await chat.say("staff", "!mission modifier 4\nstatut: pourvue")
-    assert "a déjà trouvé ses bénévoles" in await chat.say("alice", "!participer 4")
+    assert "a déjà trouvé ses bénévoles" in await chat.say("staff", "!participer 4")
+    assert await chat.say("alice", "!participer 4") == missing(4)
     confidential = await chat.say("alice", "!participer 13")
-    assert "demande un niveau de confiance" in confidential
+    nonexistent = await chat.say("alice", "!participer 999")
+    assert confidential == missing(13) == nonexistent.replace("999", "13")
     assert "sécurisé" not in confidential
     assert chat.platform.threads == []
 

@@ -43,3 +43,6 @@ class ConsoleOutbound:
             translate("console.in_thread", self.language, thread=thread_ref, text=to_plain(text))
         )
         return True
+
+    async def forget(self, address: str) -> None:
+        """The terminal keeps nothing about anyone."""

@@ -245,5 +245,8 @@ class DiscourseConnector:
     async def post_in_thread(self, thread_ref: str, text: str) -> bool:
         return await self.outbound.post_in_thread(thread_ref, text)
 
+    async def forget(self, address: str) -> None:
+        """The forum connector keeps no one's name: its state is topic cursors only."""
+
     async def publish_appeal(self, appeal: AppealText) -> list[str]:
         return await self.outbound.publish_appeal(appeal)

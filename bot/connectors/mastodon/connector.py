@@ -73,3 +73,6 @@ class MastodonConnector:
 
     async def post_in_thread(self, thread_ref: str, text: str) -> bool:
         return False
+
+    async def forget(self, address: str) -> None:
+        """Mastodon is only published to: nothing is kept about anyone."""

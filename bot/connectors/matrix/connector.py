@@ -443,6 +443,13 @@ class MatrixConnector:
     async def post_in_thread(self, thread_ref: str, text: str) -> bool:
         return await self._post(thread_ref, text)
 
+    async def forget(self, address: str) -> None:
+        """An erased person: their direct room and the replies owed them, here and in `state`."""
+        self.rooms.forget(address)
+        for event_id in [e for e, unsent in self._unsent.items() if unsent.place.sender == address]:
+            del self._unsent[event_id]
+        await self.ledger.save()
+
     async def publish_appeal(self, appeal: AppealText) -> list[str]:
         """The call for volunteers in every configured room, public ones included; raises
         `PortError` when it went to none of them."""

@@ -7,6 +7,7 @@ and SQLite allows one writer at a time, so nothing here writes in between.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -52,6 +53,7 @@ class Ledger:
         self.outbox: dict[str, list[QueuedMessage]] = {}
         self.unsent: dict[str, ReplyPlace] = {}
         self._changed: set[str] = set()
+        self._saving = asyncio.Lock()
 
     async def load(self) -> str | None:
         """Read everything back; returns the sync token (None at the very first start)."""
@@ -73,7 +75,13 @@ class Ledger:
             return await state.get_value(session, SYNC_TOKEN)
 
     async def save(self, token: str | None = None) -> None:
-        """Write what changed, and the sync token of the batch just handled."""
+        """Write what changed, and the sync token of the batch just handled. One save at a
+        time, each writing memory as it is when its turn comes: a person forgotten while a
+        batch is saved is never written back."""
+        async with self._saving:
+            await self._save(token)
+
+    async def _save(self, token: str | None) -> None:
         values: dict[str, str] = {}
         if DIRECT_ROOMS in self._changed:
             values[DIRECT_ROOMS] = _encode(self.direct_rooms)
@@ -96,6 +104,14 @@ class Ledger:
     def remember_direct_room(self, user_id: str, room_id: str) -> None:
         self.direct_rooms[user_id] = room_id
         self._changed.add(DIRECT_ROOMS)
+
+    def forget_person(self, user_id: str, direct_room: str | None) -> None:
+        """An erased person: their direct room, what waits for it, and replies owed to them."""
+        if self.direct_rooms.pop(user_id, None) is not None:
+            self._changed.add(DIRECT_ROOMS)
+        if direct_room is not None and self.outbox.pop(direct_room, None) is not None:
+            self._changed.add(OUTBOX)
+        self.forget_unsent({e for e, place in self.unsent.items() if place.sender == user_id})
 
     def queue(self, room_id: str, message: QueuedMessage) -> None:
         waiting = self.outbox.setdefault(room_id, [])

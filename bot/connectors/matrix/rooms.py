@@ -266,6 +266,10 @@ class Rooms:
         self._remember_direct(user_id, room_id)
         return room_id
 
+    def forget(self, user_id: str) -> None:
+        """An erased person: the bot no longer knows which room is theirs."""
+        self.ledger.forget_person(user_id, self.direct.pop(user_id, None))
+
     def _remember_direct(self, user_id: str, room_id: str) -> None:
         self.direct[user_id] = room_id
         self.direct_room_ids.add(room_id)
