@@ -22,8 +22,9 @@ class Where(IntEnum):
     """How private a place is; a command declares the most open place it may answer in."""
 
     PUBLIC = 0  # anyone may read: a public room, a forum topic
-    TEAM = 1  # the association's own rooms: team chat, staff room, onboarding threads
-    PRIVATE = 2  # the person and the bot alone: a direct room, a forum private message, a terminal
+    TEAM = 1  # the association's own rooms: team chat, onboarding threads
+    STAFF_ROOM = 2  # the coordinators' own room (`matrix.staff_room`): the staff at work
+    PRIVATE = 3  # the person and the bot alone: a direct room, a forum private message, a terminal
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,15 @@ class Place:
     thread: str | None = None
     is_direct: bool = False
     surface: Surface = Surface.CHAT
+    is_staff_room: bool = False  # the room the connector's config names as the staff's own
 
     @property
     def where(self) -> Where:
         if self.surface is Surface.PUBLIC:
             return Where.PUBLIC
-        return Where.PRIVATE if self.is_direct else Where.TEAM
+        if self.is_direct:
+            return Where.PRIVATE
+        return Where.STAFF_ROOM if self.is_staff_room else Where.TEAM
 
     def private(self) -> Place:
         """The private conversation with the same person on the same platform."""

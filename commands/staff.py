@@ -35,7 +35,7 @@ async def _person(ctx: Context, address: str) -> Volunteer:
     return volunteer
 
 
-@router.command("terminer", aliases=("complete",), requires=(STAFF,), answers=Where.PRIVATE)
+@router.command("terminer", aliases=("complete",), requires=(STAFF,), answers=Where.STAFF_ROOM)
 async def terminer(
     ctx: Context, person: Person, number: MissionNumber, *, note: str | None = None
 ) -> None:
@@ -94,7 +94,7 @@ async def thank_and_show_next_step(
     ctx.after_commit.append(send)
 
 
-@router.command("confiance", aliases=("trust",), requires=(STAFF,), answers=Where.PRIVATE)
+@router.command("confiance", aliases=("trust",), requires=(STAFF,), answers=Where.STAFF_ROOM)
 async def confiance(ctx: Context, person: Person, level: Trust) -> None:
     """!confiance PERSONNE NIVEAU"""
     volunteer = await _person(ctx, person)
@@ -107,7 +107,10 @@ async def confiance(ctx: Context, person: Person, level: Trust) -> None:
 
 
 @router.command(
-    "benevoles", aliases=("volunteers", "bénévoles"), requires=(STAFF,), answers=Where.PRIVATE
+    "benevoles",
+    aliases=("volunteers", "bénévoles"),
+    requires=(STAFF,),
+    answers=Where.STAFF_ROOM,
 )
 async def benevoles(ctx: Context, *, skill: str) -> None:
     """!benevoles COMPÉTENCE"""

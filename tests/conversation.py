@@ -80,6 +80,7 @@ class Chat:
         surface: Surface = Surface.CHAT,
         event_id: str | None = None,
         direct: bool | None = None,
+        staff_room: bool = False,
     ) -> str:
         """What `who` reads back. On the terminal (the default platform) a conversation is
         always private, as the console connector says; elsewhere it is a room of the team,
@@ -91,7 +92,11 @@ class Chat:
             sender=sender,
             text=text,
             place=Place(
-                platform=self.platform.platform, room="room", is_direct=direct, surface=surface
+                platform=self.platform.platform,
+                room="room",
+                is_direct=direct,
+                surface=surface,
+                is_staff_room=staff_room,
             ),
             event_id=event_id,
         )

@@ -34,7 +34,7 @@ def matrix_message(
     return IncomingMessage(
         sender=sender,
         text=text,
-        place=Place(platform="matrix", room=ROOM),
+        place=Place(platform="matrix", room=ROOM, is_staff_room=True),  # the coordinators' room
         event_id=None,
         staff_by_platform=True,
         mentions=mentions,
@@ -128,7 +128,7 @@ async def test_on_the_forum_an_at_name_is_a_forum_member(chat: Chat) -> None:
     message = IncomingMessage(
         sender="discourse:coord",
         text="!confiance @Alice confirmé",
-        place=Place(platform="discourse", room="42"),
+        place=Place(platform="discourse", room="42", is_direct=True),  # a private message
         staff_by_platform=True,
     )
     [answer] = await chat.brain.handle(message)

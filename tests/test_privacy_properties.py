@@ -33,6 +33,7 @@ PEOPLE = ("console:ana", "console:bob")
 PLACES = {
     Where.PUBLIC: {"surface": Surface.PUBLIC},
     Where.TEAM: {"direct": False},
+    Where.STAFF_ROOM: {"direct": False, "staff_room": True},
     Where.PRIVATE: {"direct": True},
 }
 LEVEL_WORDS = {Trust.NEWCOMER: "nouveau", Trust.CONFIRMED: "confirmé", Trust.TRUSTED: "confiance"}

@@ -8,7 +8,7 @@ with nothing personal in it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -58,7 +58,10 @@ def test_no_staff_or_personal_answer_is_declared_for_public_places() -> None:
     for personal in ("lier", "mesdonnees", "mesmissions", "bilan"):
         assert personal not in public
     private = {c.qualified_name for c in EVERY_COMMAND if c.answers is Where.PRIVATE}
-    assert {"lier", "mesdonnees", "mesmissions", "benevoles", "confiance", "terminer"} <= private
+    assert {"lier", "mesdonnees", "mesmissions"} <= private
+    # What staff commands say about other people: in private, or in the staff's own room.
+    about_people = {c.qualified_name for c in EVERY_COMMAND if c.answers >= Where.STAFF_ROOM}
+    assert {"benevoles", "confiance", "terminer"} <= about_people
 
 
 async def test_my_data_asked_in_a_forum_topic_is_answered_in_a_private_message(
@@ -119,6 +122,25 @@ async def test_personal_answers_in_the_team_room_go_private_but_a_check_in_stays
     assert "#4 Traduire le site en anglais" in team.direct[-1][1]
     # An onboarding thread is one of the team's rooms: a check-in is answered there.
     assert "J'ai prévenu la coordination" in await room.say(who, "!bilan 4 aide", direct=False)
+
+
+async def test_what_staff_learn_about_people_stays_out_of_team_rooms_but_not_the_staff_room(
+    chat: Chat,
+) -> None:
+    team = RecordingPlatform(platform="matrix")
+    chat.brain.services.hub.register(team)
+    room = Chat(chat.brain, team)
+    staff = "@coord:mla.example"
+    room.brain.services.settings = replace(room.brain.services.settings, staff=frozenset({staff}))
+    await room.say("@bob:mla.example", "!competences css", direct=True)
+    in_team = await room.say(staff, "!confiance @bob:mla.example confirmé", direct=False)
+    assert in_team == CONTINUED  # a volunteer's trust is not for every member of a team room
+    assert "@bob:mla.example est maintenant confirmé·e" in team.direct[-1][1]
+    in_staff_room = await room.say(
+        staff, "!confiance @bob:mla.example de-confiance", staff_room=True
+    )
+    assert "@bob:mla.example est maintenant de confiance" in in_staff_room
+    assert len(team.direct) == 1  # nothing more sent privately
 
 
 @dataclass

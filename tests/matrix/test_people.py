@@ -11,7 +11,7 @@ from storage import volunteers as volunteer_store
 from storage.enums import Trust
 from tests.harness.synapse import SynapseServer
 from tests.matrix.conftest import RunningBot, StartBot
-from tests.matrix.people import Person, room_with_bot, visible
+from tests.matrix.people import Person, eventually, visible
 
 pytestmark = pytest.mark.synapse
 
@@ -37,13 +37,22 @@ async def trust_of(bot: RunningBot, user_id: str) -> Trust | None:
 async def team_room(
     synapse: SynapseServer, people: People, start_bot: StartBot, *names: str
 ) -> tuple[RunningBot, Person, list[Person], str]:
-    """A coordinator (staff) and people with these display names, in a room with the bot."""
+    """A coordinator (staff) and people with these display names, in the staff room (where
+    what staff learn about people may be said; elsewhere it goes to them privately)."""
     coord = await named(await people("admin"), "Camille (coordination)")  # invites accepted
     others = [await named(await people("alice"), name) for name in names]
-    bot = await start_bot(synapse, brain_settings={"staff": frozenset({coord.id})})
-    room = await room_with_bot(coord, bot.id, *(person.id for person in others))
+    user = await synapse.new_user("tremplin")
+    room = await coord.open_room(user.user_id, *(person.id for person in others))
     for person in others:
         await synapse.join(person.user, room)
+    bot = await start_bot(
+        synapse, user=user, staff_room=room, brain_settings={"staff": frozenset({coord.id})}
+    )
+
+    async def bot_joined() -> bool:
+        return await coord.membership_of(room, bot.id) == "join"
+
+    await eventually(bot_joined)
     return bot, coord, others, room
 
 

@@ -286,6 +286,7 @@ class MatrixConnector:
                 thread=root,
                 is_direct=self.rooms.is_direct(room_id),
                 surface=self.rooms.surface(room_id),
+                is_staff_room=room_id == self.rooms.staff_room,
             ),
             event_id=event.event_id,
             display_name=self.rooms.display_name(room_id, event.sender),
