@@ -54,6 +54,7 @@ DOCUMENT = Path(
 JVA = "5f5931496c7ea514150a818f"  # JeVeuxAider.gouv.fr's publisher id, in the document too
 PUBLISHER = "6f1c0ffee0000000000000aa"
 MISSION_PATHS = ("/v2/mission", "/v2/mission/{clientId}")
+BODY = web.RequestKey("body", object)  # the request's JSON, read once by the middleware
 MSG_TOO_MANY = "Too many requests, please try again later."
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Json = dict[str, Any]
@@ -264,6 +265,7 @@ class FakeApiEngagement:
     _retry_after: int = 1
     _failing: int = 0
     _fail_status: int = 502
+    _failing_method: str | None = None
     _losing: int = 0
     _losing_method: str | None = None
     _recent: deque[float] = field(default_factory=deque)
@@ -276,9 +278,9 @@ class FakeApiEngagement:
         """The next `count` requests are refused with 429 (Retry-After: `retry_after`)."""
         self._throttled, self._retry_after = count, retry_after
 
-    def fail(self, count: int, status: int = 502) -> None:
-        """The next `count` requests meet a failing proxy in front of the API (not the API)."""
-        self._failing, self._fail_status = count, status
+    def fail(self, count: int, status: int = 502, method: str | None = None) -> None:
+        """The next `count` requests (of `method`) meet a failing proxy in front of the API."""
+        self._failing, self._fail_status, self._failing_method = count, status, method
 
     def lose_responses(self, count: int, method: str | None = None) -> None:
         """The next `count` requests (of `method`) are carried out, but their answer is lost."""
@@ -328,7 +330,8 @@ class FakeApiEngagement:
         raw = await request.read()
         client_id = request.match_info.get("clientId")
         body = _json_or_none(raw)
-        if self._failing > 0:  # a proxy's answer, not the API's: outside the document
+        if self._failing > 0 and self._failing_method in (None, request.method):
+            # A proxy's answer, not the API's: outside the document, so not checked.
             self._failing -= 1
             self._log(request, client_id, body, self._fail_status)
             return web.Response(status=self._fail_status, text="Bad Gateway")
@@ -372,7 +375,7 @@ class FakeApiEngagement:
             response.headers["X-RateLimit-Limit"] = str(self.per_minute)
             response.headers["X-RateLimit-Remaining"] = "0"
             return response
-        request["body"] = body
+        request[BODY] = body
         answered = await handler(request)
         assert isinstance(answered, web.Response)
         return answered
@@ -394,7 +397,7 @@ class FakeApiEngagement:
     # --- v2: writing missions ---------------------------------------------------------------
 
     async def create(self, request: web.Request) -> web.Response:
-        body: Json = dict(request["body"])
+        body: Json = dict(request[BODY])
         problem = zod_problem(body)
         if problem:
             return _error(400, "INVALID_BODY", problem)
@@ -412,7 +415,7 @@ class FakeApiEngagement:
         return web.json_response({"ok": True, "data": mission.v2()}, status=201)
 
     async def update(self, request: web.Request) -> web.Response:
-        body: Json = dict(request["body"])
+        body: Json = dict(request[BODY])
         problem = zod_problem(body)
         if problem:
             return _error(400, "INVALID_BODY", problem)

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.board.addresses import public_base
-from bot.board.markup import sentence
 from bot.config import Config
 from bot.connectors.api_engagement.mapping import activities_for, domain_for
 from commands.channels import API_ENGAGEMENT_CODE
@@ -88,9 +87,18 @@ def _paragraphs(text: str) -> list[str]:
     return [block for block in blocks if block]
 
 
+def text(words: str) -> str:
+    """Words as HTML text. Quotes stay as they are: API Engagement's moderation refuses a
+    description containing `&#` (taken for broken encoding), which `'` would become."""
+    return html.escape(words, quote=False)
+
+
 def _fact(t: Translator, name: str, value: str) -> str:
-    bold = f"<strong>{html.escape(name)}</strong>"
-    return sentence(t, "diffusion.fact", name=bold, value=html.escape(value))
+    """`name : value`, the name in bold, the sentence's own words escaped too."""
+    sentence = text(t("diffusion.fact", name="\0name\0", value="\0value\0"))
+    return sentence.replace("\0name\0", f"<strong>{text(name)}</strong>").replace(
+        "\0value\0", text(value)
+    )
 
 
 def description_html(mission: Mission, publisher: Publisher, taxonomy: Taxonomy) -> str:
@@ -99,10 +107,10 @@ def description_html(mission: Mission, publisher: Publisher, taxonomy: Taxonomy)
     t = Translator(publisher.language)
     parts = []
     if mission.summary.strip():
-        parts.append(f"<p><strong>{html.escape(mission.summary.strip())}</strong></p>")
-    parts += [f"<p>{html.escape(block)}</p>" for block in _paragraphs(mission.description)]
+        parts.append(f"<p><strong>{text(mission.summary.strip())}</strong></p>")
+    parts += [f"<p>{text(block)}</p>" for block in _paragraphs(mission.description)]
     if mission.entry_door:
-        parts.append(f"<p>{html.escape(t('board.entry_door'))}</p>")
+        parts.append(f"<p>{text(t('board.entry_door'))}</p>")
     facts = []
     if mission.skills:
         labels = ", ".join(taxonomy.label(tag, t.language) for tag in mission.skills)
@@ -110,21 +118,11 @@ def description_html(mission: Mission, publisher: Publisher, taxonomy: Taxonomy)
     facts.append((t("board.commitment"), t(f"mission.commitment.{mission.commitment}")))
     if mission.effort.strip():
         facts.append((t("board.effort"), mission.effort.strip()))
-    items = "".join(
-        "<li>"
-        + sentence(
-            t,
-            "diffusion.fact",
-            name=f"<strong>{html.escape(name)}</strong>",
-            value=html.escape(value),
-        )
-        + "</li>"
-        for name, value in facts
-    )
+    items = "".join(f"<li>{_fact(t, name, value)}</li>" for name, value in facts)
     parts.append(f"<ul>{items}</ul>")
-    parts.append(f"<p>{html.escape(t('channel.about_mla'))}</p>")
-    parts.append(f"<p>{html.escape(t('channel.offer_practical'))}</p>")
-    parts.append(f"<p>{html.escape(t('diffusion.how_to_apply'))}</p>")
+    parts.append(f"<p>{text(t('channel.about_mla'))}</p>")
+    parts.append(f"<p>{text(t('channel.offer_practical'))}</p>")
+    parts.append(f"<p>{text(t('diffusion.how_to_apply'))}</p>")
     return "".join(parts)
 
 

@@ -179,11 +179,7 @@ class Reconciler:
                     report.stopped = str(error)
                     break
                 report.failed.append(f"{label}: {error}")
-                if step.client_id is not None:
-                    async with self.database.session() as session:
-                        await diffusion_store.mark_failed(
-                            session, step.client_id, str(error), self.clock()
-                        )
+                await self._failed(step.client_id, error)
         await self._tell_refusals(report)
 
     async def _snapshot(
@@ -277,6 +273,7 @@ class Reconciler:
                 remote = await self.client.create(client_id, fields)
             except ApiEngagementError as error:
                 if error.status != 409:
+                    await self._failed(client_id, error)
                     raise
                 found = await self.client.my_mission(client_id)
                 if found is not None and not found.deleted:  # ours, created before: keep it
@@ -324,6 +321,11 @@ class Reconciler:
                 await diffusion_store.note_moderation(
                     session, client_id, said.status, said.comment, said.by
                 )
+
+    async def _failed(self, client_id: str | None, error: ApiEngagementError) -> None:
+        if client_id is not None:
+            async with self.database.session() as session:
+                await diffusion_store.mark_failed(session, client_id, str(error), self.clock())
 
     async def _withdrawn(self, client_id: str | None) -> None:
         if client_id is not None:
