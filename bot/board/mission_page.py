@@ -38,7 +38,7 @@ def _page(context: Context, title: str, body: str, switch_href: str) -> bytes:
         escape(t("mission_page.back"))
     }</a></p>
 </div></header>
-<main class="wrap">
+<main class="wrap single">
 {body}
 </main>
 </body>
@@ -83,7 +83,7 @@ def render_mission_page(mission: MissionView, context: Context, via: str | None)
     parts += [f"<p{lang}>{escape(block)}</p>" for block in paragraphs(mission.description)]
     parts.append(facts_html(mission, context))
     parts.append("</article>")
-    body = how_to_join_html(mission, context, via) + "\n" + "\n".join(parts)
+    body = "\n".join(parts) + "\n" + how_to_join_html(mission, context, via)
     title = t("mission_page.title", id=mission.id, title=mission.title)
     return _page(context, title, body, switch_link(context, via))
 
