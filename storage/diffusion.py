@@ -103,6 +103,25 @@ async def note_moderation(
     return before != (moderation, comment or None, moderated_by)
 
 
+async def note_moderations(
+    session: AsyncSession,
+    said: dict[str, tuple[Moderation | None, str | None, str | None]],
+) -> int:
+    """`note_moderation` for many publications at once (one query): clientId → (status,
+    comment, who). Returns how many changed."""
+    if not said:
+        return 0
+    query = select(Diffusion).where(Diffusion.client_id.in_(list(said)))
+    changed = 0
+    for diffusion in (await session.scalars(query)).all():
+        moderation, comment, moderated_by = said[diffusion.client_id]
+        now = (moderation, comment or None, moderated_by)
+        if (diffusion.moderation, diffusion.moderation_comment, diffusion.moderated_by) != now:
+            diffusion.moderation, diffusion.moderation_comment, diffusion.moderated_by = now
+            changed += 1
+    return changed
+
+
 async def untold_refusals(session: AsyncSession) -> list[tuple[Diffusion, Mission | None]]:
     """Current publications refused by the moderation whose reason the staff have not read."""
     query = (

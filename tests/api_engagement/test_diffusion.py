@@ -8,7 +8,7 @@ import time
 from bot.connectors.api_engagement.payload import application_url
 from storage import missions as mission_store
 from tests.api_engagement.conftest import ORGANIZATION, PUBLIC_URL, Diffusing, connect
-from tests.conversation import Chat
+from tests.conversation import Chat, Clock
 from tests.fakes.api_engagement import FakeApiEngagement
 
 PUBLIC_REFS = {
@@ -96,7 +96,7 @@ async def test_filled_closed_drafted_or_hidden_missions_are_withdrawn(
     assert len(report.withdrawn) == 5
     gone = {*changes, "mastodon-compte"}
     assert set(diffusing.api.live()) == PUBLIC_REFS - gone
-    deletions = [cid for method, cid in diffusing.api.operations() if method == "DELETE"]
+    deletions = [str(cid) for method, cid in diffusing.api.operations() if method == "DELETE"]
     assert sorted(deletions) == sorted(gone)  # each once
     await diffusing.sync()
     assert [m for m, _ in diffusing.api.operations()].count("DELETE") == 5
@@ -253,7 +253,7 @@ async def test_a_creation_whose_answer_was_lost_is_not_sent_twice(diffusing: Dif
     assert len(first.failed) == 1 and len(api.live()) == len(PUBLIC_REFS)
     second = await diffusing.sync()  # found on the API: kept, not created again
     assert second.ok and len(second.created) == 1
-    posts = [cid for method, cid in api.operations() if method == "POST"]
+    posts = [str(cid) for method, cid in api.operations() if method == "POST"]
     assert sorted(posts) == sorted(PUBLIC_REFS)  # each created once
     assert [c.method for c in api.calls].count("POST") == len(PUBLIC_REFS)
     assert all(d.sent is not None for d in await diffusing.publications())
@@ -278,3 +278,18 @@ async def test_a_dry_run_says_what_it_would_do_and_does_nothing(
     assert all(step.startswith("create #") for step in report.planned)
     assert diffusing.api.missions == {} and await diffusing.publications() == []
     assert "Aucun passage n'a encore eu lieu." in await chat.say("staff", "!diffusion")
+
+
+async def test_two_passes_never_run_at_once(diffusing: Diffusing, clock: Clock) -> None:
+    from datetime import timedelta
+
+    from storage import diffusion as diffusion_store
+
+    async with diffusing.database.session() as session:  # another process is in a pass
+        assert await diffusion_store.take_lease(session, "elsewhere", clock(), timedelta(hours=1))
+    async with diffusing.database.session() as session:
+        assert not await diffusion_store.take_lease(session, "mine", clock(), timedelta(hours=1))
+    report = await diffusing.sync()
+    assert report.stopped == "another pass is running" and diffusing.api.calls == []
+    clock.advance(hours=2)  # it died without letting go: its lease runs out
+    assert (await diffusing.sync()).ok and set(diffusing.api.live()) == PUBLIC_REFS

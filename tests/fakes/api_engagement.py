@@ -54,7 +54,8 @@ DOCUMENT = Path(
 JVA = "5f5931496c7ea514150a818f"  # JeVeuxAider.gouv.fr's publisher id, in the document too
 PUBLISHER = "6f1c0ffee0000000000000aa"
 MISSION_PATHS = ("/v2/mission", "/v2/mission/{clientId}")
-BODY = web.RequestKey("body", object)  # the request's JSON, read once by the middleware
+# The request's JSON, read once by the middleware.
+BODY: web.RequestKey[dict[str, Any]] = web.RequestKey("body", dict)
 MSG_TOO_MANY = "Too many requests, please try again later."
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Json = dict[str, Any]
@@ -375,7 +376,7 @@ class FakeApiEngagement:
             response.headers["X-RateLimit-Limit"] = str(self.per_minute)
             response.headers["X-RateLimit-Remaining"] = "0"
             return response
-        request[BODY] = body
+        request[BODY] = body if isinstance(body, dict) else {}
         answered = await handler(request)
         assert isinstance(answered, web.Response)
         return answered
@@ -397,7 +398,7 @@ class FakeApiEngagement:
     # --- v2: writing missions ---------------------------------------------------------------
 
     async def create(self, request: web.Request) -> web.Response:
-        body: Json = dict(request[BODY])
+        body: Json = request[BODY].copy()
         problem = zod_problem(body)
         if problem:
             return _error(400, "INVALID_BODY", problem)
@@ -415,7 +416,7 @@ class FakeApiEngagement:
         return web.json_response({"ok": True, "data": mission.v2()}, status=201)
 
     async def update(self, request: web.Request) -> web.Response:
-        body: Json = dict(request[BODY])
+        body: Json = request[BODY].copy()
         problem = zod_problem(body)
         if problem:
             return _error(400, "INVALID_BODY", problem)
@@ -451,7 +452,7 @@ class FakeApiEngagement:
         mission = self.missions.get(request.match_info["clientId"])
         if mission is None:
             return _error(404, "NOT_FOUND", "Mission not found")
-        stats = {"clicks": [], "applications": []}
+        stats: Json = {"clicks": [], "applications": []}
         return web.json_response({"ok": True, "data": {**mission.legacy(), "stats": stats}})
 
 

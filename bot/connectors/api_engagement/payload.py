@@ -65,6 +65,36 @@ class Publisher:
         return fields
 
 
+@dataclass(frozen=True)
+class MissionText:
+    """What of a mission goes into its fields, copied out of the database session so that the
+    fields can be built in a worker thread."""
+
+    id: int
+    title: str
+    summary: str
+    description: str
+    skills: tuple[str, ...]
+    entry_door: bool
+    commitment: str
+    effort: str
+    opened_at: datetime
+
+    @classmethod
+    def of(cls, mission: Mission) -> MissionText:
+        return cls(
+            mission.id,
+            mission.title,
+            mission.summary or "",
+            mission.description or "",
+            tuple(mission.skills or ()),
+            bool(mission.entry_door),
+            str(mission.commitment),
+            mission.effort or "",
+            mission.opened_at or mission.created_at,
+        )
+
+
 def application_url(base: str, mission_id: int) -> str:
     """The mission's own page on the board, with the code that tells `!stats` where the
     volunteer came from."""
@@ -75,7 +105,7 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def schedule(mission: Mission, t: Translator) -> str:
+def schedule(mission: MissionText, t: Translator) -> str:
     commitment = t(f"mission.commitment.{mission.commitment}")
     if mission.effort.strip():
         return t("diffusion.schedule", effort=mission.effort.strip(), commitment=commitment)
@@ -101,7 +131,7 @@ def _fact(t: Translator, name: str, value: str) -> str:
     )
 
 
-def description_html(mission: Mission, publisher: Publisher, taxonomy: Taxonomy) -> str:
+def description_html(mission: MissionText, publisher: Publisher, taxonomy: Taxonomy) -> str:
     """The description API Engagement shows, built from the catalogue's words, every piece of
     the mission's own text escaped."""
     t = Translator(publisher.language)
@@ -126,7 +156,9 @@ def description_html(mission: Mission, publisher: Publisher, taxonomy: Taxonomy)
     return "".join(parts)
 
 
-def mission_fields(mission: Mission, publisher: Publisher, taxonomy: Taxonomy) -> dict[str, Any]:
+def mission_fields(
+    mission: MissionText, publisher: Publisher, taxonomy: Taxonomy
+) -> dict[str, Any]:
     """Everything API Engagement is told about `mission` (see the module's docstring)."""
     t = Translator(publisher.language)
     activities = activities_for(mission.skills)
@@ -140,7 +172,7 @@ def mission_fields(mission: Mission, publisher: Publisher, taxonomy: Taxonomy) -
         "remote": REMOTE,
         "schedule": schedule(mission, t),
         "type": MISSION_TYPE,
-        "postedAt": rfc3339(mission.opened_at or mission.created_at),
+        "postedAt": rfc3339(mission.opened_at),
         **publisher.organization_fields(),
     }
 

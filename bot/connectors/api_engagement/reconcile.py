@@ -12,6 +12,7 @@ next pass takes over. Staff are told once of each refusal by the moderation.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bot.connectors.api_engagement.client import ApiEngagementClient, ApiEngagementError, Remote
-from bot.connectors.api_engagement.payload import Publisher, changes, mission_fields
+from bot.connectors.api_engagement.payload import MissionText, Publisher, changes, mission_fields
 from commands.i18n import Translator
 from commands.render import mission_ref
 from commands.skills import Taxonomy
@@ -186,8 +187,7 @@ class Reconciler:
         self,
     ) -> tuple[dict[int, dict[str, Any]], list[Held], dict[int, str]]:
         async with self.database.session() as session:
-            missions = await diffusion_store.publishable(session)
-            wanted = {m.id: mission_fields(m, self.publisher, self.taxonomy) for m in missions}
+            missions = [MissionText.of(m) for m in await diffusion_store.publishable(session)]
             labels = {m.id: f"#{m.id} {m.title}" for m in missions}
             held = [
                 Held(d.client_id, d.mission_id, d.pending, d.sent)
@@ -198,17 +198,24 @@ class Reconciler:
                 if number is not None and number not in labels:
                     mission = await session.get(Mission, number)
                     labels[number] = f"#{number} {mission.title}" if mission else f"#{number}"
+        wanted = await asyncio.to_thread(self._all_fields, missions)  # CPU: off the loop
         return wanted, held, labels
 
+    def _all_fields(self, missions: list[MissionText]) -> dict[int, dict[str, Any]]:
+        return {m.id: mission_fields(m, self.publisher, self.taxonomy) for m in missions}
+
     async def _note_moderation(self, held: list[Held], remote: Mapping[str, Remote]) -> None:
+        said = {
+            publication.client_id: (
+                found.moderated.status,
+                found.moderated.comment,
+                found.moderated.by,
+            )
+            for publication in held
+            if (found := remote.get(publication.client_id)) is not None
+        }
         async with self.database.session() as session:
-            for publication in held:
-                found = remote.get(publication.client_id)
-                if found is not None:
-                    said = found.moderated
-                    await diffusion_store.note_moderation(
-                        session, publication.client_id, said.status, said.comment, said.by
-                    )
+            await diffusion_store.note_moderations(session, said)
 
     # --- the steps -----------------------------------------------------------------------------
 
@@ -250,7 +257,7 @@ class Reconciler:
             mission = await session.get(Mission, mission_id)
             if mission is None or not can_see(mission, ANONYMOUS, Surface.PUBLIC):
                 return None
-            return mission, mission_fields(mission, self.publisher, self.taxonomy)
+        return mission, mission_fields(MissionText.of(mission), self.publisher, self.taxonomy)
 
     async def _create(
         self, mission_id: int | None, client_id: str | None, report: Report, label: str
