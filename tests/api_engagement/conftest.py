@@ -96,5 +96,6 @@ async def diffusing(
     chat: Chat, database: Database, api: FakeApiEngagement
 ) -> AsyncIterator[Diffusing]:
     seen = connect(chat, database, api)
+    await seen.connector.start()
     yield seen
     await seen.connector.stop()

@@ -289,7 +289,10 @@ async def test_two_passes_never_run_at_once(diffusing: Diffusing, clock: Clock) 
         assert await diffusion_store.take_lease(session, "elsewhere", clock(), timedelta(hours=1))
     async with diffusing.database.session() as session:
         assert not await diffusion_store.take_lease(session, "mine", clock(), timedelta(hours=1))
+        assert await diffusion_store.take_lease(session, "elsewhere", clock(), timedelta(hours=1))
     report = await diffusing.sync()
-    assert report.stopped == "another pass is running" and diffusing.api.calls == []
+    assert report.busy and report.stopped == "another pass is running"
+    assert diffusing.api.calls == []
+    assert diffusing.connector.health.parts["api_engagement"]["ok"] is True  # nothing wrong
     clock.advance(hours=2)  # it died without letting go: its lease runs out
     assert (await diffusing.sync()).ok and set(diffusing.api.live()) == PUBLIC_REFS

@@ -92,7 +92,7 @@ class ApiEngagementConnector:
         """One pass (never two at once in this process; the database lease sees to others)."""
         async with self._one_at_a_time:
             report = await self.reconciler.run(dry_run=dry_run)
-        if not dry_run:
+        if not dry_run and not report.busy:
             detail = report.stopped or (
                 f"{len(report.created)} created, {len(report.updated)} updated, "
                 f"{len(report.withdrawn)} withdrawn"

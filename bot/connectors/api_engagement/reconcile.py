@@ -100,6 +100,7 @@ class Report:
     refused: list[str] = field(default_factory=list)
     planned: list[str] = field(default_factory=list)
     stopped: str | None = None  # why the pass ended early
+    busy: bool = False  # another process was in a pass: nothing done, nothing wrong
 
     @property
     def ok(self) -> bool:
@@ -136,6 +137,8 @@ class Reconciler:
         self.clock = clock
         self.notify = notify
         self.t = Translator(staff_language)
+        self._holder = ""
+        self._leased_at = clock()
 
     async def run(self, *, dry_run: bool = False) -> Report:
         """One pass; on a dry run, only `planned` is filled and nothing is written anywhere."""
@@ -145,7 +148,9 @@ class Reconciler:
             async with self.database.session() as session:
                 if not await diffusion_store.take_lease(session, holder, self.clock(), LEASE):
                     report.stopped = "another pass is running"
+                    report.busy = True
                     return report
+        self._holder, self._leased_at = holder, self.clock()
         try:
             await self._pass(report, dry_run)
         finally:
@@ -172,6 +177,7 @@ class Reconciler:
         await self._note_moderation(held, remote)
         by_client = {publication.client_id: publication for publication in held}
         for step in steps:
+            await self._keep_lease()
             label = labels.get(step.mission_id or 0) or f"clientId {step.client_id}"
             try:
                 await self._carry_out(step, by_client, report, label)
@@ -182,6 +188,14 @@ class Reconciler:
                 report.failed.append(f"{label}: {error}")
                 await self._failed(step.client_id, error)
         await self._tell_refusals(report)
+
+    async def _keep_lease(self) -> None:
+        """A long pass (a big catalogue at a slow pace) renews its lease as it goes."""
+        now = self.clock()
+        if now - self._leased_at > LEASE / 3:
+            async with self.database.session() as session:
+                await diffusion_store.take_lease(session, self._holder, now, LEASE)
+            self._leased_at = now
 
     async def _snapshot(
         self,
