@@ -296,3 +296,15 @@ async def test_two_passes_never_run_at_once(diffusing: Diffusing, clock: Clock) 
     assert diffusing.connector.health.parts["api_engagement"]["ok"] is True  # nothing wrong
     clock.advance(hours=2)  # it died without letting go: its lease runs out
     assert (await diffusing.sync()).ok and set(diffusing.api.live()) == PUBLIC_REFS
+
+
+async def test_a_server_down_ends_the_pass_soon_and_the_next_one_catches_up(
+    diffusing: Diffusing,
+) -> None:
+    api = diffusing.api
+    api.fail(1000, status=503, method="POST")  # the listing answers, every creation fails
+    report = await diffusing.sync()
+    assert len(report.failed) == 3 and report.stopped and "3 times in a row" in report.stopped
+    assert [c.method for c in api.calls].count("POST") == 3  # not all nine, not retried
+    api.fail(0)
+    assert (await diffusing.sync()).ok and set(api.live()) == PUBLIC_REFS

@@ -33,6 +33,7 @@ from storage.visibility import ANONYMOUS, Surface, can_see
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=30)  # longer than any pass: a pass waits 429s of 2 minutes at most
+GIVE_UP_AFTER = 3  # requests in a row met a server down (each already retried): stop the pass
 Notify = Callable[[str], Awaitable[bool]]
 Kind = Literal["withdraw", "forget", "update", "adopt", "create", "replace"]
 
@@ -176,6 +177,7 @@ class Reconciler:
             return
         await self._note_moderation(held, remote)
         by_client = {publication.client_id: publication for publication in held}
+        unreachable = 0  # failures in a row where the server never answered properly
         for step in steps:
             await self._keep_lease()
             label = labels.get(step.mission_id or 0) or f"clientId {step.client_id}"
@@ -187,6 +189,12 @@ class Reconciler:
                     break
                 report.failed.append(f"{label}: {error}")
                 await self._failed(step.client_id, error)
+                unreachable = 0 if error.refused else unreachable + 1
+                if unreachable >= GIVE_UP_AFTER:  # down: the next pass will try again
+                    report.stopped = f"{error} ({unreachable} times in a row)"
+                    break
+            else:
+                unreachable = 0
         await self._tell_refusals(report)
 
     async def _keep_lease(self) -> None:
