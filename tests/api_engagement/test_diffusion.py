@@ -7,6 +7,7 @@ import time
 
 from bot.connectors.api_engagement.payload import application_url
 from storage import missions as mission_store
+from storage.database import Database
 from tests.api_engagement.conftest import ORGANIZATION, PUBLIC_URL, Diffusing, connect
 from tests.conversation import Chat, Clock
 from tests.fakes.api_engagement import FakeApiEngagement
@@ -222,14 +223,21 @@ async def test_a_rate_limit_is_waited_for_then_the_pass_goes_on(diffusing: Diffu
     assert [c.status for c in diffusing.api.calls].count(429) == 2
 
 
-async def test_a_long_rate_limit_stops_the_pass_until_the_next(diffusing: Diffusing) -> None:
-    diffusing.api.throttle(1, retry_after=3600)  # more than max_wait_seconds (5 in tests)
+async def test_a_long_rate_limit_stops_the_pass_and_is_honoured(
+    diffusing: Diffusing, chat: Chat, database: Database
+) -> None:
+    api = diffusing.api
+    api.throttle(1, retry_after=3600)  # more than max_wait_seconds (5 in tests)
     report = await diffusing.sync()
     assert report.stopped is not None and "rate limited" in report.stopped
-    assert diffusing.api.live() == {}
-    diffusing.connector.client.bucket.pause(0)
-    diffusing.connector.client.bucket._paused_until = 0.0  # the hour has passed
-    assert (await diffusing.sync()).ok and set(diffusing.api.live()) == PUBLIC_REFS
+    assert api.live() == {}
+    asked = len(api.calls)
+    again = await diffusing.sync()  # within the hour: nothing is sent at all
+    assert again.stopped is not None and "rate limited" in again.stopped
+    assert api.calls[asked:] == []  # the key was told to wait: not even the listing
+    later = connect(chat, database, api)  # the hour has passed (a process started afresh)
+    assert (await later.sync()).ok and set(api.live()) == PUBLIC_REFS
+    await later.connector.stop()
 
 
 async def test_one_failing_mission_does_not_stop_the_others(diffusing: Diffusing) -> None:
