@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from bot.connectors.api_engagement.payload import application_url
 from storage import missions as mission_store
 from storage.database import Database
@@ -188,6 +190,7 @@ async def test_what_jeveuxaider_decides_is_read_back(diffusing: Diffusing, chat:
     assert any("Créer les visuels des campagnes" in text for text in chat.platform.staff)
 
 
+@pytest.mark.dates  # the last pass is told by the bot's clock, whatever the date
 async def test_only_staff_see_the_diffusion(diffusing: Diffusing, chat: Chat) -> None:
     assert "réservée à l'équipe" in await chat.say("alice", "!diffusion")
     before = await chat.say("staff", "!diffusion")
@@ -288,6 +291,7 @@ async def test_a_dry_run_says_what_it_would_do_and_does_nothing(
     assert "Aucun passage n'a encore eu lieu." in await chat.say("staff", "!diffusion")
 
 
+@pytest.mark.dates  # the lease runs out by the bot's clock
 async def test_two_passes_never_run_at_once(diffusing: Diffusing, clock: Clock) -> None:
     from datetime import timedelta
 
