@@ -15,6 +15,7 @@ BENCHMARKS = [
     "bench.bench_web",
     "bench.bench_discourse",
     "bench.bench_matrix",
+    "bench.bench_diffusion",
 ]
 
 

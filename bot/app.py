@@ -35,6 +35,7 @@ def settings_from(config: Config) -> Settings:
         forum_url=config.discourse.url if config.discourse.enabled else None,
         matrix_room_link=matrix_room_link(config),
         board_url=config.web.public_url,
+        diffusion_enabled=config.api_engagement.enabled,
     )
 
 

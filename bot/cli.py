@@ -92,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     reminders.add_argument("--now", help="the moment to act at (ISO 8601), default: now")
     reminders.add_argument("--dry-run", action="store_true", help="say what is due, send nothing")
 
+    diffuse = command("diffuse", "reconcile the public open missions with API Engagement once")
+    diffuse.add_argument(
+        "--dry-run", action="store_true", help="say what would change, send nothing"
+    )
+
     stats = command("stats", "the recruitment funnel")
     stats.add_argument("--png", metavar="FILE", help="also write the funnel chart")
     stats.add_argument("--lang", choices=("fr", "en"), default=None)
@@ -220,6 +225,12 @@ async def cmd_reminders(config: Config, args: argparse.Namespace) -> int:
     return await run_reminders_once(config, args.now, args.dry_run)
 
 
+async def cmd_diffuse(config: Config, args: argparse.Namespace) -> int:
+    from bot.connectors.api_engagement.diffuse import diffuse_from_command_line
+
+    return await diffuse_from_command_line(config, args.dry_run)
+
+
 COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Coroutine[Any, Any, int]]] = {
     "console": cmd_console,
     "run": cmd_run,
@@ -228,6 +239,7 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], Coroutine[Any, Any, i
     "appeal": cmd_appeal,
     "stats": cmd_stats,
     "reminders": cmd_reminders,
+    "diffuse": cmd_diffuse,
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -106,6 +107,67 @@ class MastodonConfig(Section):
     url: str | None = None
 
 
+SANDBOX_URL = "https://api.bac-a-sable.api-engagement.beta.gouv.fr"
+_RNA = re.compile(r"^W\d{9}$")
+_SIREN = re.compile(r"^\d{9}$")
+
+
+class OrganizationConfig(Section):
+    """Who publishes the missions on API Engagement: shown beside each one."""
+
+    name: str | None = None
+    rna: str | None = None  # W and 9 digits (Répertoire national des associations)
+    siren: str | None = None  # 9 digits
+    url: str | None = None
+
+    @field_validator("rna", "siren", mode="before")
+    @classmethod
+    def _no_spaces(cls, value: object) -> object:
+        return "".join(str(value).split()).upper() if value is not None else None
+
+    @model_validator(mode="after")
+    def _well_formed(self) -> OrganizationConfig:
+        if self.rna and not _RNA.match(self.rna):
+            raise ValueError(f"rna {self.rna!r} is not W followed by 9 digits")
+        if self.siren and not _SIREN.match(self.siren):
+            raise ValueError(f"siren {self.siren!r} is not 9 digits")
+        if self.url and not self.url.startswith(("https://", "http://")):
+            raise ValueError(f"url {self.url!r} is not a web address (https://…)")
+        return self
+
+
+class ApiEngagementConfig(Section):
+    enabled: bool = False
+    url: str = SANDBOX_URL  # the sandbox; production is https://api.api-engagement.beta.gouv.fr
+    organization: OrganizationConfig = OrganizationConfig()
+    # How often the missions are reconciled; a mission changed by chat is sent sooner.
+    interval_seconds: float = Field(default=900.0, ge=1, le=86400)
+    # The API allows 600 requests a minute per key; the bot stays far below.
+    requests_per_minute: int = Field(default=60, ge=1, le=600)
+    request_timeout_seconds: float = Field(default=15.0, gt=0, le=300)
+    # A 5xx or network error is tried again after retry_base_seconds, doubling (max_retries
+    # tries more); a 429 is waited for when it asks no more than max_wait_seconds.
+    retry_base_seconds: float = Field(default=2.0, ge=0, le=60)
+    max_retries: int = Field(default=3, ge=0, le=10)
+    max_wait_seconds: float = Field(default=120.0, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _needed_when_enabled(self) -> ApiEngagementConfig:
+        if not self.url.startswith(("https://", "http://")):
+            raise ValueError(f"api_engagement.url {self.url!r} is not a web address")
+        if self.enabled:
+            if not self.organization.name:
+                raise ValueError(
+                    "api_engagement.organization.name is required when api_engagement.enabled"
+                )
+            if not (self.organization.rna or self.organization.siren):
+                raise ValueError(
+                    "api_engagement.organization needs its rna or its siren when "
+                    "api_engagement.enabled"
+                )
+        return self
+
+
 class Config(Section):
     language: Literal["fr", "en"] = "fr"
     database_url: str = "sqlite+aiosqlite:///var/tremplin.db"
@@ -118,6 +180,7 @@ class Config(Section):
     reminders: RemindersConfig = RemindersConfig()
     privacy: PrivacyConfig = PrivacyConfig()
     mastodon: MastodonConfig = MastodonConfig()
+    api_engagement: ApiEngagementConfig = ApiEngagementConfig()
 
     @field_validator("staff", "coordinators")
     @classmethod
@@ -142,6 +205,7 @@ class Secrets:
     discourse_api_key: str | None
     discourse_webhook_secret: str | None
     mastodon_token: str | None
+    api_engagement_key: str | None = None
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Secrets:
@@ -152,6 +216,7 @@ class Secrets:
             discourse_api_key=env.get("TREMPLIN_DISCOURSE_API_KEY") or None,
             discourse_webhook_secret=env.get("TREMPLIN_DISCOURSE_WEBHOOK_SECRET") or None,
             mastodon_token=env.get("TREMPLIN_MASTODON_TOKEN") or None,
+            api_engagement_key=env.get("TREMPLIN_API_ENGAGEMENT_KEY") or None,
         )
 
     def __repr__(self) -> str:  # never print a secret by accident

@@ -10,7 +10,7 @@ from bot.app import Tremplin, start_tremplin
 from bot.config import Config, Secrets
 from bot.connectors.connector import Connector, NotConfigured
 from bot.connectors.registry import enabled_kinds
-from bot.scheduler import run_scheduler
+from bot.scheduler import Periodic, run_scheduler
 from commands.i18n import catalogue
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,10 @@ async def run_forever(config: Config) -> int:
             from bot.web import start_web
 
             web_runner = await start_web(tremplin, secrets)
-        scheduler = asyncio.create_task(run_scheduler(tremplin, stop), name="follow-ups")
+        periodic = [connector for connector in connectors if isinstance(connector, Periodic)]
+        scheduler = asyncio.create_task(
+            run_scheduler(tremplin, stop, periodic=periodic), name="follow-ups"
+        )
         parts = [connector.platform for connector in connectors]
         if config.web.enabled:
             parts.append(f"web on http://{config.web.host}:{config.web.port}")

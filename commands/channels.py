@@ -40,6 +40,10 @@ CHANNELS: dict[str, Channel] = {
     )
 }
 CODES = {channel.code: channel.name for channel in CHANNELS.values()}
+# The code in the address of each mission published on API Engagement: people who come from
+# its partner platforms (JeVeuxAider.gouv.fr…) are asked to write `!start engagement`.
+API_ENGAGEMENT_CODE = "engagement"
+SOURCES = {**CODES, API_ENGAGEMENT_CODE: "api-engagement"}  # every code `!stats` names
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from commands import (
     appeals,
+    diffusion,
     help,
     linking,
     missions,
@@ -15,7 +16,18 @@ from commands import (
 )
 from commands.router import Router
 
-TOPICS = (missions, volunteers, linking, onboarding, privacy, help, staff, stats, appeals)
+TOPICS = (
+    missions,
+    volunteers,
+    linking,
+    onboarding,
+    privacy,
+    help,
+    staff,
+    stats,
+    appeals,
+    diffusion,
+)
 
 
 def build_router() -> Router:

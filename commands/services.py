@@ -28,6 +28,7 @@ class Settings:
     board_url: str | None = None
     flood_burst: int = 8
     flood_per_second: float = 0.5
+    diffusion_enabled: bool = False  # missions are published on API Engagement
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from commands.channels import CODES
+from commands.channels import SOURCES
 from commands.checks import STAFF
 from commands.context import Context, Where
 from commands.i18n import Translator
@@ -22,8 +22,8 @@ SHOWN_GAPS = 8
 def source_label(source: str, t: Translator) -> str:
     if source.startswith("ambassador:"):
         return t("stats.ambassador", code=source.split(":", 1)[1])
-    if source in CODES:
-        return f"{CODES[source]} ({source})"
+    if source in SOURCES:
+        return f"{SOURCES[source]} ({source})"
     return t("stats.direct") if source == "direct" else source
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import appeals as appeal_store
-from storage.missions import list_visible
+from storage.missions import get_visible, list_visible
 from storage.models import Appeal, Mission
 from storage.visibility import ANONYMOUS, Surface, visible_missions
 
@@ -28,6 +28,12 @@ class BoardFingerprint:
 async def public_open_missions(session: AsyncSession) -> list[Mission]:
     """What the board shows: the open missions anyone may see, entry doors first, then by number."""
     return await list_visible(session, ANONYMOUS, Surface.PUBLIC)
+
+
+async def public_open_mission(session: AsyncSession, mission_id: int) -> Mission | None:
+    """One mission's page: the mission if anyone may see it, else None (none, closed or not
+    public look the same)."""
+    return await get_visible(session, mission_id, ANONYMOUS, Surface.PUBLIC)
 
 
 async def newest_forum_call(session: AsyncSession) -> Appeal | None:

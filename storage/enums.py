@@ -42,3 +42,12 @@ class EngagementStatus(StrEnum):
     @property
     def is_open(self) -> bool:
         return self in (self.INTERESTED, self.ONBOARDING, self.ACTIVE)
+
+
+class Moderation(StrEnum):
+    """What API Engagement (or a partner platform moderating for it) decided of a mission."""
+
+    ACCEPTED = "ACCEPTED"
+    REFUSED = "REFUSED"
+    PENDING = "PENDING"
+    ONGOING = "ONGOING"

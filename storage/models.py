@@ -27,7 +27,14 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from storage.enums import Commitment, EngagementStatus, MissionStatus, Sensitivity, Trust
+from storage.enums import (
+    Commitment,
+    EngagementStatus,
+    MissionStatus,
+    Moderation,
+    Sensitivity,
+    Trust,
+)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -261,3 +268,28 @@ class ReminderSent(Base):
     sent_at: Mapped[datetime] = mapped_column()
 
     __table_args__ = (UniqueConstraint("kind", "subject", name="uq_reminder_once"),)
+
+
+class Diffusion(Base):
+    """A mission published on API Engagement under one clientId, which no other publication
+    will ever use again (the API keeps a deleted mission's clientId for good)."""
+
+    __tablename__ = "diffusions"
+
+    client_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    mission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("missions.id", ondelete="SET NULL"), index=True
+    )
+    # What is about to be created, kept before the request: if its answer is lost, the next
+    # pass finds the mission on the API and knows what it holds.
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The fields API Engagement holds, as last sent: an update sends only what differs.
+    sent: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    moderation: Mapped[Moderation | None] = mapped_column(vocabulary(Moderation), default=None)
+    moderation_comment: Mapped[str | None] = mapped_column(Text, default=None)
+    moderated_by: Mapped[str | None] = mapped_column(String(60), default=None)
+    refusal_told: Mapped[str | None] = mapped_column(Text, default=None)  # the refusal staff read
+    error: Mapped[str | None] = mapped_column(Text, default=None)  # the last attempt's failure
+    created_at: Mapped[datetime] = mapped_column()
+    synced_at: Mapped[datetime | None] = mapped_column(default=None)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(default=None, index=True)

@@ -30,6 +30,7 @@ def test_the_secrets_template_names_every_secret_tremplin_reads() -> None:
         "TREMPLIN_DISCOURSE_API_KEY",
         "TREMPLIN_DISCOURSE_WEBHOOK_SECRET",
         "TREMPLIN_MASTODON_TOKEN",
+        "TREMPLIN_API_ENGAGEMENT_KEY",
     ):
         assert name in template
     secrets = Secrets.from_environment({"TREMPLIN_MATRIX_PASSWORD": "hunter2"})

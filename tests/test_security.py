@@ -44,6 +44,7 @@ def test_the_staff_commands_are_the_expected_ones() -> None:
         "appel",
         "benevoles",
         "confiance",
+        "diffusion",
         "mission ajouter",
         "mission fermer",
         "mission modifier",

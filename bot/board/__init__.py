@@ -1,4 +1,5 @@
-"""The public mission board: `/missions` as HTML, JSON and Atom, public open missions only.
+"""The public mission board: `/missions` as HTML, JSON and Atom, and each mission's own page
+(`/missions/N`), public open missions only.
 
 How a request flows: `routes` (HTTP, 304s) → `service.Board` (the page `cache`, else a
 `snapshot` read through `storage.board`, put in a `context`) → a renderer from `formats`

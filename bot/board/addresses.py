@@ -26,6 +26,17 @@ def mission_url(base: str, language: str, mission_id: int) -> str:
     return f"{board_url(base, language)}#mission-{mission_id}"
 
 
+def mission_page_url(base: str, language: str, mission_id: int) -> str:
+    """One mission's own page (`/missions/N`), where one learns how to join it."""
+    url = f"{base}/missions/{mission_id}"
+    return url if language == DEFAULT_LANGUAGE else f"{url}?lang={language}"
+
+
+def mission_page_link(language: str, mission_id: int) -> str:
+    """The same page, relative to the board's own page (`/missions`)."""
+    return f"missions/{mission_id}" + ("" if language == DEFAULT_LANGUAGE else f"?lang={language}")
+
+
 def feed_link(language: str, extension: str) -> str:
     """`missions.atom` or `missions.json` in the page's language, relative to the page."""
     return f"missions.{extension}" + ("" if language == DEFAULT_LANGUAGE else f"?lang={language}")

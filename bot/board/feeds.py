@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from bot.board.addresses import board_url, mission_url
+from bot.board.addresses import board_url, mission_page_url, mission_url
 from bot.board.context import Context
 from bot.board.markup import escape, facts_html, join_html
 from bot.board.snapshot import MissionView, Snapshot
@@ -34,6 +34,7 @@ def mission_json(mission: MissionView, context: Context) -> dict[str, object]:
         "commitment_label": context.commitment(mission),
         "effort": mission.effort,
         "url": mission_url(context.base, context.language, mission.id),
+        "page": mission_page_url(context.base, context.language, mission.id),
         "join_command": context.join_command(mission.id),
         "updated_at": rfc3339(mission.updated),
     }
@@ -83,6 +84,8 @@ def atom_entry(feed: ET.Element, mission: MissionView, context: Context) -> None
     atom_child(entry, "published", rfc3339(mission.published))
     href = mission_url(context.base, context.language, mission.id)
     atom_child(entry, "link", rel="alternate", type="text/html", href=href)
+    page = mission_page_url(context.base, context.language, mission.id)
+    atom_child(entry, "link", rel="related", type="text/html", href=page)
     for tag, label in zip(mission.skills, context.skill_labels(mission), strict=True):
         atom_child(entry, "category", term=tag, label=label)
     if mission.summary:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-from bot.board.addresses import feed_link
+from bot.board.addresses import feed_link, mission_page_link
 from bot.board.context import Context
 from bot.board.markup import (
     code,
@@ -28,7 +28,8 @@ def article_html(mission: MissionView, context: Context) -> str:
         f'<article class="mission{" entry-door" if mission.entry_door else ""}" id="{anchor}"'
         f' aria-labelledby="{anchor}-title">',
         f'<h2 id="{anchor}-title"><span class="number">#{mission.id}</span>'
-        f" <span{lang}>{escape(mission.title)}</span></h2>",
+        f' <a href="{escape(mission_page_link(context.language, mission.id))}">'
+        f"<span{lang}>{escape(mission.title)}</span></a></h2>",
     ]
     if mission.entry_door:
         parts.append(f'<p class="badge">{escape(t("board.entry_door"))}</p>')

@@ -1,4 +1,5 @@
-"""The board over HTTP: `GET /missions`, `/missions.json`, `/missions.atom`, with 304s."""
+"""The board over HTTP: `GET /missions`, `/missions.json`, `/missions.atom`, and one mission's
+page `/missions/N`, with 304s."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from bot.board.cache import Rendered
 from bot.board.formats import FORMATS
 from bot.board.languages import requested_language
 from bot.board.service import Board
+from commands.channels import SOURCES
 
 BOARD_KEY = web.AppKey("board", Board)
 COMMON_HEADERS = {
@@ -33,28 +35,62 @@ def is_fresh(request: web.Request, rendered: Rendered) -> bool:
     return any(tag.value in (rendered.etag, "*") for tag in tags)
 
 
-async def serve(request: web.Request, kind: str) -> web.Response:
-    """The board as `kind` (html, json, atom) in the visitor's language; 304 if theirs is fresh."""
-    board = request.app[BOARD_KEY]
+def language_and_base(request: web.Request) -> tuple[str, str]:
+    """The visitor's language, and the address the board lives under."""
     language = requested_language(
         request.query.get("lang"), request.headers.get("Accept-Language", "")
     )
-    base = board.settings.public_base or str(request.url.origin())
-    rendered = await board.page(kind, language, base)
-    headers = {**COMMON_HEADERS, "Content-Language": language}
-    if FORMATS[kind].cross_origin:
-        headers["Access-Control-Allow-Origin"] = "*"
+    base = request.app[BOARD_KEY].settings.public_base or str(request.url.origin())
+    return language, base
+
+
+def respond(
+    request: web.Request, rendered: Rendered, content_type: str, headers: dict[str, str]
+) -> web.Response:
+    """The page, or 304 when the visitor's copy is this one."""
     if is_fresh(request, rendered):
         response = web.Response(status=304, headers=headers)
     else:
         response = web.Response(
-            body=rendered.body,
-            content_type=FORMATS[kind].content_type,
-            charset="utf-8",
-            headers=headers,
+            body=rendered.body, content_type=content_type, charset="utf-8", headers=headers
         )
     response.etag = rendered.etag
     return response
+
+
+async def serve(request: web.Request, kind: str) -> web.Response:
+    """The board as `kind` (html, json, atom) in the visitor's language; 304 if theirs is fresh."""
+    board = request.app[BOARD_KEY]
+    language, base = language_and_base(request)
+    rendered = await board.page(kind, language, base)
+    headers = {**COMMON_HEADERS, "Content-Language": language}
+    if FORMATS[kind].cross_origin:
+        headers["Access-Control-Allow-Origin"] = "*"
+    return respond(request, rendered, FORMATS[kind].content_type, headers)
+
+
+async def mission_page(request: web.Request) -> web.Response:
+    """`/missions/N`: one public open mission and how to join it; 404 for any other number.
+
+    `?via=CODE` (a code `!stats` knows, such as API Engagement's) adds `!start CODE` to the
+    steps; any other value is ignored.
+    """
+    board = request.app[BOARD_KEY]
+    language, base = language_and_base(request)
+    via = request.query.get("via", "").strip().lower()
+    headers = {**COMMON_HEADERS, "Content-Language": language}
+    rendered = await board.mission_page(
+        int(request.match_info["number"]), language, base, via if via in SOURCES else None
+    )
+    if rendered is None:
+        return web.Response(
+            status=404,
+            body=board.not_found_page(language, base),
+            content_type="text/html",
+            charset="utf-8",
+            headers=headers,
+        )
+    return respond(request, rendered, "text/html", headers)
 
 
 async def missions_page(request: web.Request) -> web.Response:
@@ -80,3 +116,4 @@ def add_board_routes(app: web.Application, board: Board) -> None:
     app.router.add_get("/missions", missions_page)
     app.router.add_get("/missions.json", missions_json)
     app.router.add_get("/missions.atom", missions_atom)
+    app.router.add_get(r"/missions/{number:\d{1,9}}", mission_page)

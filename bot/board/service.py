@@ -11,11 +11,17 @@ from bot.board.addresses import public_base, where_to_apply
 from bot.board.cache import RECHECK_SECONDS, PageCache, PageKey, Rendered
 from bot.board.context import Context
 from bot.board.formats import FORMATS
-from bot.board.snapshot import read_fingerprint, read_snapshot
+from bot.board.mission_page import render_mission_page, render_not_found
+from bot.board.snapshot import read_fingerprint, read_mission, read_snapshot
 from bot.config import Config
 from commands.skills import Taxonomy
 from storage.changes import Change
 from storage.database import Database
+
+
+class _NotShown(Exception):
+    """The mission asked for is not one anyone may see."""
+
 
 SHOWN = frozenset({Change.MISSIONS, Change.APPEALS})  # what the board shows: missions, calls
 
@@ -81,19 +87,44 @@ class Board:
     async def _read_fingerprint(self) -> object:
         return await read_fingerprint(self.database)
 
-    async def render(self, key: PageKey) -> Rendered:
-        kind, language, base = key
-        snapshot = await read_snapshot(self.database)
+    def _context(self, language: str, base: str, forum_place: str | None) -> Context:
         settings = self.settings
-        context = Context(
+        return Context(
             language,
             base,
             self.taxonomy,
-            where_to_apply(settings.matrix_room, settings.forum_url, snapshot.forum_place),
+            where_to_apply(settings.matrix_room, settings.forum_url, forum_place),
             settings.missions_language,
             self.clock(),
         )
+
+    async def render(self, key: PageKey) -> Rendered:
+        kind, language, base = key
+        snapshot = await read_snapshot(self.database)
+        context = self._context(language, base, snapshot.forum_place)
         return Rendered.of(FORMATS[kind].render(snapshot, context))
+
+    async def mission_page(
+        self, mission_id: int, language: str, base: str, via: str | None
+    ) -> Rendered | None:
+        """One public open mission's page (kept like the board's pages); None when there is
+        no such mission to show."""
+
+        async def render(_key: PageKey) -> Rendered:
+            mission, forum_place = await read_mission(self.database, mission_id)
+            if mission is None:
+                raise _NotShown
+            context = self._context(language, base, forum_place)
+            return Rendered.of(render_mission_page(mission, context, via))
+
+        key = (f"mission/{mission_id}/{via or ''}", language, base)
+        try:
+            return await (self.cache.page(key, render) if self.caching else render(key))
+        except _NotShown:
+            return None
+
+    def not_found_page(self, language: str, base: str) -> bytes:
+        return render_not_found(self._context(language, base, None))
 
     async def page(self, kind: str, language: str, base: str) -> Rendered:
         key = (kind, language, base)

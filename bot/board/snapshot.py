@@ -76,3 +76,14 @@ async def read_snapshot(database: Database) -> Snapshot:
 async def read_fingerprint(database: Database) -> BoardFingerprint:
     async with database.session() as session:
         return await board_store.board_fingerprint(session)
+
+
+async def read_mission(
+    database: Database, mission_id: int
+) -> tuple[MissionView | None, str | None]:
+    """One public open mission (None if it isn't one) and the newest forum call's place."""
+    async with database.session() as session:
+        mission = await board_store.public_open_mission(session, mission_id)
+        forum_call = await board_store.newest_forum_call(session)
+        view = MissionView.of(mission) if mission is not None else None
+        return view, forum_call.place if forum_call else None

@@ -11,12 +11,14 @@ from bot.config import Config, Secrets
 from bot.connectors.connector import Connector
 
 if TYPE_CHECKING:  # every connector has the one shape: mypy checks it here
+    from bot.connectors.api_engagement import ApiEngagementConnector
     from bot.connectors.console import ConsoleConnector
     from bot.connectors.discourse import DiscourseConnector
     from bot.connectors.mastodon import MastodonConnector
     from bot.connectors.matrix import MatrixConnector
 
     SHAPES: tuple[type[Connector], ...] = (
+        ApiEngagementConnector,
         ConsoleConnector,
         DiscourseConnector,
         MastodonConnector,
@@ -42,6 +44,12 @@ def _mastodon(tremplin: Tremplin, secrets: Secrets) -> Connector:
     return MastodonConnector.from_settings(tremplin, secrets)
 
 
+def _api_engagement(tremplin: Tremplin, secrets: Secrets) -> Connector:
+    from bot.connectors.api_engagement import ApiEngagementConnector
+
+    return ApiEngagementConnector.from_settings(tremplin, secrets, notify=tremplin.hub.notify_staff)
+
+
 @dataclass(frozen=True)
 class ConnectorKind:
     """A platform `tremplin run` can connect to."""
@@ -56,6 +64,7 @@ KINDS = (
     ConnectorKind("matrix", lambda config: config.matrix.enabled, _matrix),
     ConnectorKind("discourse", lambda config: config.discourse.enabled, _discourse),
     ConnectorKind("mastodon", lambda config: config.mastodon.url is not None, _mastodon),
+    ConnectorKind("api_engagement", lambda config: config.api_engagement.enabled, _api_engagement),
 )
 
 
