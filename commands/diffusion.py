@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from commands.checks import STAFF
-from commands.context import Context
+from commands.context import Context, Where
 from commands.i18n import Translator
 from commands.render import mission_line, mission_ref
 from commands.router import Router
@@ -52,7 +52,7 @@ def last_pass_line(summary: dict[str, Any] | None, t: Translator) -> str:
     return line
 
 
-@router.command("diffusion", aliases=("distribution",), requires=(STAFF,))
+@router.command("diffusion", aliases=("distribution",), requires=(STAFF,), answers=Where.TEAM)
 async def diffusion(ctx: Context) -> None:
     """!diffusion"""
     seen = await diffusion_store.overview(ctx.session)
