@@ -46,9 +46,16 @@ class Outcome:
 class Report:
     outcomes: list[Outcome] = field(default_factory=list)
 
-    def of(self, *, holdout: bool | None = None) -> Report:
-        """The same figures on the held-out part, the rest, or everything (None)."""
-        return Report([o for o in self.outcomes if holdout is None or o.case.holdout == holdout])
+    def of(self, *, holdout: bool | None = None, blind: bool | None = None) -> Report:
+        """The same figures on a part: held out or not, blind or not (None: either)."""
+        return Report(
+            [
+                o
+                for o in self.outcomes
+                if (holdout is None or o.case.holdout == holdout)
+                and (blind is None or o.case.blind == blind)
+            ]
+        )
 
     @property
     def fitting(self) -> list[Outcome]:
