@@ -70,9 +70,7 @@ def _case(entry: dict[str, Any], holdout: bool, blind: bool = False) -> Case:
 @cache
 def all_cases() -> tuple[Case, ...]:
     entries = [
-        entry
-        for path in CASE_FILES
-        for entry in yaml.safe_load(path.read_text(encoding="utf-8"))
+        entry for path in CASE_FILES for entry in yaml.safe_load(path.read_text(encoding="utf-8"))
     ]
     blind = yaml.safe_load(BLIND_FILE.read_text(encoding="utf-8"))
     return (

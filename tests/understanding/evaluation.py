@@ -120,14 +120,15 @@ class Report:
     @property
     def refusal_violations(self) -> int:
         """Missions shown that need a refused skill, plus refused skills echoed as skills."""
-        return sum(
-            len(o.violations) + len(o.skills & o.case.refused) for o in self.outcomes
-        )
+        return sum(len(o.violations) + len(o.skills & o.case.refused) for o in self.outcomes)
 
     @property
     def level_accuracy(self) -> float:
-        pairs = [(o.levels.get(tag, "stated"), str(level)) for o in self.outcomes
-                 for tag, level in o.case.levels.items()]
+        pairs = [
+            (o.levels.get(tag, "stated"), str(level))
+            for o in self.outcomes
+            for tag, level in o.case.levels.items()
+        ]
         return sum(a == b for a, b in pairs) / len(pairs) if pairs else 1.0
 
     @property
@@ -175,6 +176,19 @@ class Report:
                 problems.append(f"nothing fits, yet proposed {list(o.ranked[:3])}")
             if o.violations:
                 problems.append(f"violations {o.violations}")
+            wrong_levels = {
+                tag: (o.levels.get(tag, "stated"), str(level))
+                for tag, level in o.case.levels.items()
+                if o.levels.get(tag, "stated") != str(level)
+            }
+            if wrong_levels:
+                problems.append(f"levels (found, wanted) {wrong_levels}")
+            if o.case.hours is not None and (
+                o.hours is None or abs(o.hours - o.case.hours) > HOURS_TOLERANCE * o.case.hours
+            ):
+                problems.append(f"hours {o.hours} ≠ {o.case.hours}")
+            if o.case.commitment is not None and o.commitment != str(o.case.commitment):
+                problems.append(f"commitment {o.commitment} ≠ {o.case.commitment}")
             if problems:
                 tag = " (held out)" if o.case.holdout else ""
                 lines.append(f"{o.case.id}{tag}: " + "; ".join(problems))
