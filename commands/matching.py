@@ -16,7 +16,7 @@ from functools import cache
 from commands.skills import Taxonomy
 from commands.understanding import Effort, Understanding, mission_effort
 from storage.enums import Commitment, SkillLevel
-from storage.models import Mission
+from storage.models import Mission, Volunteer
 
 LEVEL_WEIGHT = {
     SkillLevel.LEARNING: 0.25,
@@ -58,6 +58,19 @@ class Profile:
             refused=frozenset(understood.refused),
             commitment=understood.commitment,
             hours_per_month=understood.hours_per_month,
+        )
+
+    @classmethod
+    def of_volunteer(cls, volunteer: Volunteer | None) -> Profile:
+        """What a volunteer told Tremplin and it stored (nothing for nobody)."""
+        if volunteer is None:
+            return cls(())
+        return cls(
+            skills=tuple(volunteer.skills),
+            levels=volunteer.skill_levels,
+            refused=frozenset(volunteer.refused_skills),
+            commitment=volunteer.commitment_preference,
+            hours_per_month=volunteer.hours_per_month,
         )
 
     def level(self, tag: str) -> SkillLevel:
