@@ -288,6 +288,7 @@ class Taxonomy:
         self._exact: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._reduced: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._vocab: dict[str, str] = {}
+        self._word_tags: dict[str, tuple[str, ...]] = {}  # a one-word alias's key → its tags
         for skill in self._skills.values():
             for alias in skill.aliases:
                 self._add_alias(alias, (skill.tag,))
@@ -354,6 +355,8 @@ class Taxonomy:
         if exact_only or ambiguous:
             return
         _register(self._reduced, reduced, tags, alias, self._exact)
+        if len(reduced) == 1 and tags:
+            self._word_tags.setdefault(reduced[0], tags)
         for folded, key in zip(exact, reduced, strict=True):
             if len(key) >= MIN_TYPO_LENGTH and folded.isalpha():
                 self._vocab.setdefault(folded, key)
@@ -464,7 +467,12 @@ class Taxonomy:
                     if first <= other <= last:
                         continue
                     wanted = guard.near | (guard.after if other > last else guard.before)
-                    if keys[other] in wanted or words.folds[other] in wanted:
+                    if keys[other] not in wanted and words.folds[other] not in wanted:
+                        continue
+                    between = (
+                        range(last + 1, other + 1) if other > last else range(other + 1, first + 1)
+                    )
+                    if not any(words.starts_sentence(k) for k in between):
                         return other
         return None
 
@@ -522,7 +530,11 @@ class Taxonomy:
         choices = self._candidates(word[0], len(word))
         hits = process.extract(word, choices, scorer=OSA.distance, score_cutoff=1, limit=None)
         close = [choice for choice, _, _ in hits if _plausible_typo(word, choice)]
-        if len({self._vocab[choice] for choice in close}) != 1:
+        keys = {self._vocab[choice] for choice in close}
+        if len(keys) > 1 and len({self._word_tags.get(key) for key in keys} - {None}) == 1:
+            if all(key in self._word_tags for key in keys):
+                return close[0]  # "dessine": "dessin" or "dessiner", illustration either way
+        if len(keys) != 1:
             return None  # nothing close, or as close to two different words: don't guess
         return close[0]
 

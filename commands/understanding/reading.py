@@ -93,6 +93,8 @@ class _Reader:
             scope = self._scope(found.last + 1)
             self.negated.update(scope)
             reached = [self.mention_at[i] for i in scope if i in self.mention_at]
+            if not reached:
+                reached = self._verb_between_ne_and(found)
             if reached:
                 for mention in reached:
                     refused_mentions.add(mention.first)
@@ -125,6 +127,14 @@ class _Reader:
             self.words.folds[i] in _NE and self.layout.clause[i] == clause
             for i in range(start, found.first)
         )
+
+    def _verb_between_ne_and(self, found: Found) -> list[Mention]:
+        """ "Je ne traduis pas", "je ne code plus": the skill named by the verb that the
+        negation surrounds, when nothing after it is negated instead."""
+        before = [m for m in self.mentions if m.last == found.first - 1]
+        if before and before[0].first > 0 and self.words.folds[before[0].first - 1] in _NE:
+            return before
+        return []
 
     def _scope(self, start: int) -> range:
         """The words a refusal reaches: to the end of its clause, and on through a list."""
