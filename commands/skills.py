@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -439,7 +439,7 @@ class Taxonomy:
                 if proper and not words.starts_sentence(i):
                     length, tags = 1, (proper,)
             if length and tags:
-                context = self._guarded(words, i, i + length - 1)
+                context = self._guarded(words, i, i + length - 1, mentions)
                 if context is None:
                     mentions.append(Mention(i, i + length - 1, tags))
                     unknown.close()
@@ -455,16 +455,20 @@ class Taxonomy:
             i += length or 1
         return Scan(words, tuple(mentions), unknown.result())
 
-    def _guarded(self, words: Words, first: int, last: int) -> int | None:
-        """The word near words first..last that makes them a homonym, if any."""
+    def _guarded(
+        self, words: Words, first: int, last: int, before: Sequence[Mention]
+    ) -> int | None:
+        """The word near words first..last that makes them a homonym, if any (a word naming a
+        skill itself is no such company: "réseau social ni audit de sécurité")."""
         if not self._guards:
             return None
+        named = {i for mention in before[-3:] for i in range(mention.first, mention.last + 1)}
         keys = words.keys
         for position in range(first, last + 1):
             for guard in self._guards.get(keys[position], ()):
                 low, high = max(0, first - guard.window), min(len(keys), last + guard.window + 1)
                 for other in range(low, high):
-                    if first <= other <= last:
+                    if first <= other <= last or other in named:
                         continue
                     wanted = guard.near | (guard.after if other > last else guard.before)
                     if keys[other] not in wanted and words.folds[other] not in wanted:
@@ -531,9 +535,11 @@ class Taxonomy:
         hits = process.extract(word, choices, scorer=OSA.distance, score_cutoff=1, limit=None)
         close = [choice for choice, _, _ in hits if _plausible_typo(word, choice)]
         keys = {self._vocab[choice] for choice in close}
-        if len(keys) > 1 and len({self._word_tags.get(key) for key in keys} - {None}) == 1:
-            if all(key in self._word_tags for key in keys):
-                return close[0]  # "dessine": "dessin" or "dessiner", illustration either way
+        one_skill = all(key in self._word_tags for key in keys) and (
+            len({self._word_tags[key] for key in keys}) == 1
+        )
+        if len(keys) > 1 and one_skill:
+            return close[0]  # close to two words of one skill: that skill either way
         if len(keys) != 1:
             return None  # nothing close, or as close to two different words: don't guess
         return close[0]

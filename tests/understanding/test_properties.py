@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from commands.matching import Profile, rank
 from commands.skills import Taxonomy
-from commands.understanding import understand
+from commands.text import fold_letters
+from commands.understanding import Understanding, understand
 from storage.enums import Commitment, SkillLevel
 from storage.models import Mission
 
@@ -73,6 +74,12 @@ WEIRD = st.text(
 )
 
 
+def read_as_homonym(understood: Understanding, written: str) -> bool:
+    """Whether the words were not read as a skill at all, their company making them a
+    homonym ("pas de formation" is having no training), which the echo then reports."""
+    return any(fold_letters(written) in fold_letters(phrase) for phrase in understood.unknown)
+
+
 def check_reading(text: str) -> None:
     understood = understand(text, TAXONOMY)
     assert set(understood.skills) <= TAXONOMY.tags
@@ -109,8 +116,8 @@ def test_a_refusal_said_last_is_never_read_as_a_skill(
 ) -> None:
     written, tag = alias
     understood = understand(f"{before}. {refusal.format(written)}.", TAXONOMY)
-    assert tag in understood.refused
     assert tag not in understood.skills
+    assert tag in understood.refused or read_as_homonym(understood, written)
 
 
 @given(
@@ -125,8 +132,9 @@ def test_a_refusal_reaches_every_skill_of_its_list(
 ) -> None:
     text = f"{before}. {opening} {joiner.join(written for written, _ in aliases)}."
     understood = understand(text, TAXONOMY)
-    for _, tag in aliases:
-        assert tag in understood.refused and tag not in understood.skills
+    for written, tag in aliases:
+        assert tag not in understood.skills
+        assert tag in understood.refused or read_as_homonym(understood, written)
 
 
 @given(text=SENTENCE, alias=st.sampled_from(ALIASES))
@@ -143,8 +151,9 @@ def test_adding_a_refusal_never_adds_a_skill(text: str, alias: tuple[str, str]) 
 def test_a_refusal_stops_at_but(alias: tuple[str, str], other: tuple[str, str]) -> None:
     assume(alias[1] != other[1])
     understood = understand(f"Pas de {alias[0]}, mais du {other[0]}", TAXONOMY)
-    assert alias[1] in understood.refused
-    assert other[1] in understood.skills
+    assert alias[1] not in understood.skills
+    assert alias[1] in understood.refused or read_as_homonym(understood, alias[0])
+    assert other[1] in understood.skills or read_as_homonym(understood, other[0])
 
 
 # -- ranking ------------------------------------------------------------------------
