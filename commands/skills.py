@@ -458,8 +458,9 @@ class Taxonomy:
     def _guarded(
         self, words: Words, first: int, last: int, before: Sequence[Mention]
     ) -> int | None:
-        """The word near words first..last that makes them a homonym, if any (a word naming a
-        skill itself is no such company: "réseau social ni audit de sécurité")."""
+        """The word near words first..last that makes them a homonym, if any. A word naming a
+        skill itself is no `near` company ("réseau social ni audit de sécurité"), but may
+        still be the verb `before` ("I trained journalists")."""
         if not self._guards:
             return None
         named = {i for mention in before[-3:] for i in range(mention.first, mention.last + 1)}
@@ -468,9 +469,10 @@ class Taxonomy:
             for guard in self._guards.get(keys[position], ()):
                 low, high = max(0, first - guard.window), min(len(keys), last + guard.window + 1)
                 for other in range(low, high):
-                    if first <= other <= last or other in named:
+                    if first <= other <= last:
                         continue
-                    wanted = guard.near | (guard.after if other > last else guard.before)
+                    near = frozenset() if other in named else guard.near
+                    wanted = near | (guard.after if other > last else guard.before)
                     if keys[other] not in wanted and words.folds[other] not in wanted:
                         continue
                     between = (
