@@ -25,7 +25,8 @@ LEVEL_WEIGHT = {
     SkillLevel.EXPERT: 1.5,
 }
 ENTRY_DOOR_BONUS = 1.0
-RHYTHM_BONUS = 0.5
+RHYTHM_BONUS = 0.5  # the rhythm the person prefers
+OTHER_RHYTHM_PENALTY = 0.5  # the other one: as far below as a preferred one is above
 TOO_LONG_PENALTY = 1.0
 
 
@@ -120,6 +121,8 @@ def score_mission(
     rhythm_fits = commitment is not None and mission.commitment == commitment
     if rhythm_fits:
         score += RHYTHM_BONUS
+    elif commitment is not None:
+        score -= OTHER_RHYTHM_PENALTY
     too_long = False
     if profile is not None and profile.hours_per_month is not None:
         effort = _effort(mission.effort, mission.commitment)

@@ -132,7 +132,10 @@ class _Reader:
         """ "Je ne traduis pas", "je ne code plus": the skill named by the verb that the
         negation surrounds, when nothing after it is negated instead."""
         before = [m for m in self.mentions if m.last == found.first - 1]
-        if before and before[0].first > 0 and self.words.folds[before[0].first - 1] in _NE:
+        if not before:
+            return []
+        first = before[0].first  # "ne code" may itself be the phrase that names the skill
+        if self.words.folds[first] in _NE or (first and self.words.folds[first - 1] in _NE):
             return before
         return []
 

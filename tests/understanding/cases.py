@@ -43,6 +43,7 @@ class Case:
     commitment: Commitment | None = None
     holdout: bool = False
     blind: bool = False
+    source: str = ""  # the file it comes from
 
     @property
     def language(self) -> str:
@@ -50,7 +51,7 @@ class Case:
         return "en" if self.id in _english_ids() else "fr"
 
 
-def _case(entry: dict[str, Any], holdout: bool, blind: bool = False) -> Case:
+def _case(entry: dict[str, Any], source: str, holdout: bool, blind: bool = False) -> Case:
     levels = {tag: SkillLevel(level) for tag, level in (entry.get("levels") or {}).items()}
     commitment = entry.get("commitment")
     return Case(
@@ -66,24 +67,26 @@ def _case(entry: dict[str, Any], holdout: bool, blind: bool = False) -> Case:
         commitment=Commitment(commitment) if commitment else None,
         holdout=holdout,
         blind=blind,
+        source=source,
     )
 
 
 @cache
 def all_cases() -> tuple[Case, ...]:
-    entries = [
-        entry for path in CASE_FILES for entry in yaml.safe_load(path.read_text(encoding="utf-8"))
-    ]
-    blind = [
-        entry for path in BLIND_FILES for entry in yaml.safe_load(path.read_text(encoding="utf-8"))
-    ]
+    labelled = [(path.stem, entry) for path in CASE_FILES for entry in _entries(path)]
+    blind = [(path.stem, entry) for path in BLIND_FILES for entry in _entries(path)]
     return (
         *(
-            _case(entry, holdout=index % HOLDOUT_EVERY == HOLDOUT_EVERY - 1)
-            for index, entry in enumerate(entries)
+            _case(entry, source, holdout=index % HOLDOUT_EVERY == HOLDOUT_EVERY - 1)
+            for index, (source, entry) in enumerate(labelled)
         ),
-        *(_case(entry, holdout=True, blind=True) for entry in blind),
+        *(_case(entry, source, holdout=True, blind=True) for source, entry in blind),
     )
+
+
+def _entries(path: Path) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return entries
 
 
 @cache

@@ -46,14 +46,18 @@ class Outcome:
 class Report:
     outcomes: list[Outcome] = field(default_factory=list)
 
-    def of(self, *, holdout: bool | None = None, blind: bool | None = None) -> Report:
-        """The same figures on a part: held out or not, blind or not (None: either)."""
+    def of(
+        self, *, holdout: bool | None = None, blind: bool | None = None, source: str = ""
+    ) -> Report:
+        """The same figures on a part: held out or not, blind or not (None: either), from
+        one file."""
         return Report(
             [
                 o
                 for o in self.outcomes
                 if (holdout is None or o.case.holdout == holdout)
                 and (blind is None or o.case.blind == blind)
+                and (not source or o.case.source == source)
             ]
         )
 
