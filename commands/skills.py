@@ -213,7 +213,7 @@ class _Unknown:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.found: dict[str, str] = {}
+        self.found: dict[str, tuple[str, int, int]] = {}  # folded → (as written, start, end)
         self.run: list[tuple[int, int]] = []
         self.covered = 0  # text before this offset is already in a reported phrase
 
@@ -228,20 +228,27 @@ class _Unknown:
         self.run.append(span)
 
     def add_phrase(self, span: tuple[int, int]) -> None:
+        """A phrase reported whole; words of it reported before go into it."""
         self.close()
+        self.found = {
+            key: found
+            for key, found in self.found.items()
+            if not span[0] <= found[1] < found[2] <= span[1]
+        }
         self.run.append(span)
         self.close()
         self.covered = max(self.covered, span[1])
 
     def close(self) -> None:
         if self.run:
-            phrase = self.text[self.run[0][0] : self.run[-1][1]]
-            self.found.setdefault(fold_letters(phrase), phrase)
+            start, end = self.run[0][0], self.run[-1][1]
+            phrase = self.text[start:end]
+            self.found.setdefault(fold_letters(phrase), (phrase, start, end))
             self.run = []
 
     def result(self) -> tuple[str, ...]:
         self.close()
-        return tuple(self.found.values())
+        return tuple(phrase for phrase, _, _ in self.found.values())
 
 
 @dataclass(frozen=True)

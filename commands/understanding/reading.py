@@ -20,6 +20,7 @@ COMPARE_REACH = 4  # "plutôt qu'un coup ponctuel": the words a comparison turns
 _NE = frozenset({"ne", "n"})
 _DIGIT = re.compile(r"\d")
 _IN_A_LIST = (Boundary.NONE, Boundary.SOFT)
+_SPLIT_COMPARISONS = {"plutot": frozenset({"que", "qu"}), "rather": frozenset({"than"})}
 
 
 @dataclass(frozen=True)
@@ -260,6 +261,7 @@ class _Reader:
         other rhythm; a tie says nothing."""
         votes = {Commitment.ONE_OFF: 0, Commitment.RECURRING: 0}
         compared_at = [found.last for found in self.cues if found.cue.kind is Kind.COMPARE]
+        compared_at += self._split_comparisons()
         for found in self.cues:
             value = found.cue.commitment
             if found.cue.kind is not Kind.COMMITMENT or value is None:
@@ -276,6 +278,22 @@ class _Reader:
         if one_off == recurring:
             return None
         return Commitment.ONE_OFF if one_off > recurring else Commitment.RECURRING
+
+    def _split_comparisons(self) -> list[int]:
+        """Where "plutôt X que Y" and "rather X than Y" turn to what they turn down."""
+        folds, clause = self.words.folds, self.layout.clause
+        found = []
+        for i, word in enumerate(folds):
+            wanted = _SPLIT_COMPARISONS.get(word)
+            if wanted is None:
+                continue
+            for j in range(i + 2, min(len(folds), i + 8)):
+                if clause[j] != clause[i]:
+                    break
+                if folds[j] in wanted:
+                    found.append(j)
+                    break
+        return found
 
 
 def _other(commitment: Commitment) -> Commitment:
