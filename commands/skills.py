@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from rapidfuzz import process
@@ -102,8 +102,7 @@ class Extraction:
     unknown: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Mention:
+class Mention(NamedTuple):
     """Words `first` to `last` (included) name these tags: one skill, or a job title's."""
 
     first: int
@@ -307,6 +306,7 @@ class Taxonomy:
             for title in role.titles:
                 self._add_alias(title, role.skills)
         self._proper = dict(proper_names or {})
+        self._proper_folds = frozenset(fold_letters(name) for name in self._proper)
         _check_tags(self._proper.values(), self._skills, "proper names")
         self._guards: dict[str, list[Guard]] = {}
         for guard in guards:
@@ -439,9 +439,14 @@ class Taxonomy:
         mentions: list[Mention] = []
         unknown = _Unknown(text)
         i = 0
-        while i < len(words):
-            length, tags = self._match_at(words, i)
-            if not length and self._proper:
+        starts, analysed, count = self._starts, words.analysed, len(words)
+        while i < count:
+            folded, key, _, typo_prone = analysed[i]
+            if folded in starts or key in starts or typo_prone:
+                length, tags = self._match_at(words, i)
+            else:  # most short words start no alias and are never typos
+                length, tags = 0, ()
+            if not length and folded in self._proper_folds:
                 proper = self._proper.get(words.matches[i][1])
                 if proper and not words.starts_sentence(i):
                     length, tags = 1, (proper,)
@@ -468,10 +473,14 @@ class Taxonomy:
         """The word near words first..last that makes them a homonym, if any. A word naming a
         skill itself is no `near` company ("réseau social ni audit de sécurité"), but may
         still be the verb `before` ("I trained journalists")."""
-        if not self._guards:
+        keys = words.keys
+        guards = self._guards
+        if first == last:  # most mentions: one word, most of them never a homonym
+            if keys[first] not in guards:
+                return None
+        elif all(keys[p] not in guards for p in range(first, last + 1)):
             return None
         named = {i for mention in before[-3:] for i in range(mention.first, mention.last + 1)}
-        keys = words.keys
         for position in range(first, last + 1):
             for guard in self._guards.get(keys[position], ()):
                 low, high = max(0, first - guard.window), min(len(keys), last + guard.window + 1)

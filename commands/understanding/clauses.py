@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
-from enum import Enum
+from enum import IntEnum
+from itertools import accumulate
 
 from commands.skills import Words
 from commands.understanding.lexicon import Found, Kind, Lexicon
 
-# A full stop counts when a space follows it: "Node.js" and "D3.js" go on.
-_HARD = re.compile(r"[!?;…\n]|\.\s")
-_SOFT = re.compile(r"[,:()\[\]{}\"«»“”—–]|\s-\s")
+# Punctuation between words, and what it ends: a full stop counts when a space follows it
+# ("Node.js" and "D3.js" go on), a dash when spaces surround it ("sous-titrage" is one word).
+_PUNCTUATION = re.compile(r"[!?;…\n]|\.(?=\s)|[,:()\[\]{}\"«»“”—–]|(?<=\s)-(?=\s)")
+_SENTENCE_ENDS = frozenset("!?;…\n.")
 
 
-class Boundary(Enum):
-    """What stands before a word."""
+class Boundary(IntEnum):
+    """What stands before a word; the stronger one wins where two meet."""
 
     NONE = 0
     SOFT = 1  # a comma, a colon, a bracket, a dash
@@ -29,38 +32,27 @@ class Layout:
 
     def __init__(self, words: Words, cues: Sequence[Found], lexicon: Lexicon) -> None:
         count = len(words)
-        self.boundary = [Boundary.NONE] * count
-        for i in range(1, count):
-            gap = words.gap_before(i)
-            if gap == " ":  # most words: nothing to look at
-                continue
-            if _HARD.search(gap):
-                self.boundary[i] = Boundary.SENTENCE
-            elif _SOFT.search(gap):
-                self.boundary[i] = Boundary.SOFT
+        boundary = [Boundary.NONE] * count
+        marks = list(_PUNCTUATION.finditer(words.text))
+        if marks:
+            starts = [match.start() for match in words.matches]
+            for mark in marks:
+                i = bisect.bisect_right(starts, mark.start())  # the word after the mark
+                if 0 < i < count:
+                    kind = Boundary.SENTENCE if mark[0] in _SENTENCE_ENDS else Boundary.SOFT
+                    boundary[i] = max(boundary[i], kind)
         folds = words.folds
-        for i in range(count - 1):
-            if folds[i] in ("et", "and") and folds[i + 1] in lexicon.new_subject:
-                self.boundary[i] = max(self.boundary[i], Boundary.CONJUNCTION, key=_rank)
+        for i in [i for i, word in enumerate(folds) if word == "et" or word == "and"]:
+            if i + 1 < count and folds[i + 1] in lexicon.new_subject:
+                boundary[i] = max(boundary[i], Boundary.CONJUNCTION)
         for found in cues:
             if found.cue.kind is Kind.CONTRAST:
-                self.boundary[found.first] = max(
-                    self.boundary[found.first], Boundary.CONTRAST, key=_rank
-                )
-        self.sentence = [0] * count
-        self.clause = [0] * count
-        sentence = clause = 0
-        for i in range(count):
-            if i and self.boundary[i] is Boundary.SENTENCE:
-                sentence += 1
-            if i and self.boundary[i] is not Boundary.NONE:
-                clause += 1
-            self.sentence[i] = sentence
-            self.clause[i] = clause
+                boundary[found.first] = max(boundary[found.first], Boundary.CONTRAST)
+        if count:
+            boundary[0] = Boundary.NONE  # nothing stands before the first word
+        self.boundary = boundary
+        self.sentence = list(accumulate(b is Boundary.SENTENCE for b in boundary))
+        self.clause = list(accumulate(b is not Boundary.NONE for b in boundary))
 
     def __len__(self) -> int:
         return len(self.clause)
-
-
-def _rank(boundary: Boundary) -> int:
-    return boundary.value

@@ -60,6 +60,7 @@ class Found:
     cue: Cue
 
 
+@functools.lru_cache(maxsize=4096)
 def words_of(phrase: str) -> tuple[str, ...]:
     """A lexicon phrase as the folded words it is matched on."""
     return tuple(word for word in _SPLIT.split(fold_letters(phrase)) if word)
@@ -106,10 +107,15 @@ class Lexicon:
         self.vocabulary = frozenset(
             word for words in self._phrases for word in words if word != NUMBER
         )
-        lengths: dict[str, set[int]] = {}
+        # One-word phrases by their word; longer ones by their first two words (a number as
+        # "<n>"), with their lengths, longest first: most words start nothing at all.
+        self._singles = {words[0]: cue for words, cue in self._phrases.items() if len(words) == 1}
+        pairs: dict[tuple[str, str], set[int]] = {}
         for words in self._phrases:
-            lengths.setdefault(words[0], set()).add(len(words))
-        self._starts = {word: sorted(found, reverse=True) for word, found in lengths.items()}
+            if len(words) > 1:
+                pairs.setdefault((words[0], words[1]), set()).add(len(words))
+        self._pairs = {pair: sorted(found, reverse=True) for pair, found in pairs.items()}
+        self._firsts = frozenset(words[0] for words in self._phrases)
 
     def _add(self, words: tuple[str, ...], cue: Cue) -> None:
         if not words:
@@ -122,27 +128,31 @@ class Lexicon:
     def find(self, folds: Sequence[str], skip: Sequence[bool]) -> list[Found]:
         """Every cue in a text's folded words, left to right, longest first; words marked in
         `skip` (those naming a skill) are never part of a cue."""
+        phrases, pairs, singles, firsts = self._phrases, self._pairs, self._singles, self._firsts
+        keys = [NUMBER if w.isdigit() or w in NUMBER_WORDS else w for w in folds]
         found: list[Found] = []
-        numbers = [NUMBER if is_number(word) else word for word in folds]
-        i, count = 0, len(folds)
-        while i < count:
-            lengths: Iterable[int] = ()
-            if not skip[i]:
-                lengths = self._starts.get(folds[i], ())
-                if numbers[i] is NUMBER:  # "un peu" as written, or "<n> ans"
-                    lengths = sorted({*lengths, *self._starts.get(NUMBER, ())}, reverse=True)
-            for length in lengths:
-                end = i + length
-                if end > count or any(skip[i:end]):
-                    continue
-                cue = self._phrases.get(tuple(folds[i:end])) or self._phrases.get(
-                    tuple(numbers[i:end])
-                )
+        count, after = len(folds), -1
+        for i in [i for i, w in enumerate(folds) if (w in firsts or keys[i] in firsts)]:
+            if i <= after or skip[i]:
+                continue
+            cue = None
+            if i + 1 < count and not skip[i + 1]:
+                for first, second in ((folds[i], folds[i + 1]), (keys[i], keys[i + 1])):
+                    for length in pairs.get((first, second), ()):
+                        end = i + length
+                        if end > count or any(skip[i:end]):
+                            continue
+                        cue = phrases.get(tuple(folds[i:end])) or phrases.get(tuple(keys[i:end]))
+                        if cue is not None:
+                            found.append(Found(i, end - 1, cue))
+                            after = end - 1
+                            break
+                    if cue is not None:
+                        break
+            if cue is None:
+                cue = singles.get(folds[i]) or singles.get(keys[i])
                 if cue is not None:
-                    found.append(Found(i, end - 1, cue))
-                    i = end - 1
-                    break
-            i += 1
+                    found.append(Found(i, i, cue))
         return found
 
 

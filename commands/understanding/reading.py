@@ -283,10 +283,8 @@ class _Reader:
         """Where "plutôt X que Y" and "rather X than Y" turn to what they turn down."""
         folds, clause = self.words.folds, self.layout.clause
         found = []
-        for i, word in enumerate(folds):
-            wanted = _SPLIT_COMPARISONS.get(word)
-            if wanted is None:
-                continue
+        for i in [i for i, word in enumerate(folds) if word in _SPLIT_COMPARISONS]:
+            wanted = _SPLIT_COMPARISONS[folds[i]]
             for j in range(i + 2, min(len(folds), i + 8)):
                 if clause[j] != clause[i]:
                     break
