@@ -66,10 +66,6 @@ def words_of(phrase: str) -> tuple[str, ...]:
     return tuple(word for word in _SPLIT.split(fold_letters(phrase)) if word)
 
 
-def is_number(folded: str) -> bool:
-    return folded.isdigit() or folded in NUMBER_WORDS
-
-
 class Lexicon:
     """Phrases → cues, looked up word by word, the longest phrase first."""
 
