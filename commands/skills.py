@@ -269,6 +269,11 @@ class Guard:
     after: frozenset[str] = frozenset()  # any of these after, within `window` words
     window: int = 3
 
+    @functools.cached_property
+    def company(self) -> frozenset[str]:
+        """Every word that may give the homonym away, wherever it stands."""
+        return self.near | self.before | self.after
+
 
 class Taxonomy:
     """The canonical skills, their aliases, and extraction of tags from free text."""
@@ -303,8 +308,8 @@ class Taxonomy:
         self._roles = tuple(roles)
         for role in self._roles:
             _check_tags(role.skills, self._skills, f"role {role.titles[:1]}")
-            for title in role.titles:
-                self._add_alias(title, role.skills)
+            for title in role.titles:  # titles are common words: never typo targets
+                self._add_alias(title, role.skills, typos=False)
         self._proper = dict(proper_names or {})
         self._proper_folds = frozenset(fold_letters(name) for name in self._proper)
         _check_tags(self._proper.values(), self._skills, "proper names")
@@ -351,7 +356,7 @@ class Taxonomy:
         """Build from a YAML file laid out like data/skills.yaml."""
         return cls.from_mapping(_load_yaml(Path(path).read_text(encoding="utf-8")))
 
-    def _add_alias(self, alias: str, tags: tuple[str, ...]) -> None:
+    def _add_alias(self, alias: str, tags: tuple[str, ...], *, typos: bool = True) -> None:
         exact_only = alias.startswith(EXACT_ONLY)
         words = Words(alias.removeprefix(EXACT_ONLY))
         if not words.folds:
@@ -364,6 +369,8 @@ class Taxonomy:
         _register(self._reduced, reduced, tags, alias, self._exact)
         if len(reduced) == 1 and tags:
             self._word_tags.setdefault(reduced[0], tags)
+        if not typos:
+            return
         for folded, key in zip(exact, reduced, strict=True):
             if len(key) >= MIN_TYPO_LENGTH and folded.isalpha():
                 self._vocab.setdefault(folded, key)
@@ -480,10 +487,15 @@ class Taxonomy:
                 return None
         elif all(keys[p] not in guards for p in range(first, last + 1)):
             return None
-        named = {i for mention in before[-3:] for i in range(mention.first, mention.last + 1)}
+        named: set[int] | None = None
         for position in range(first, last + 1):
             for guard in self._guards.get(keys[position], ()):
                 low, high = max(0, first - guard.window), min(len(keys), last + guard.window + 1)
+                company = guard.company
+                if company.isdisjoint(keys[low:high]) and company.isdisjoint(words.folds[low:high]):
+                    continue  # nothing around that could make it a homonym
+                if named is None:
+                    named = {i for m in before[-3:] for i in range(m.first, m.last + 1)}
                 for other in range(low, high):
                     if first <= other <= last:
                         continue

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import bisect
+import functools
+import operator
 import re
 from collections.abc import Sequence
 from enum import IntEnum
@@ -25,6 +27,9 @@ class Boundary(IntEnum):
     CONJUNCTION = 2  # "et je", "and I": a new clause
     CONTRAST = 3  # "mais", "but", "par contre"
     SENTENCE = 4  # a full stop, "!", "?", ";", a new line
+
+
+_ENDS_A_SENTENCE = functools.partial(operator.eq, Boundary.SENTENCE)
 
 
 class Layout:
@@ -51,8 +56,8 @@ class Layout:
         if count:
             boundary[0] = Boundary.NONE  # nothing stands before the first word
         self.boundary = boundary
-        self.sentence = list(accumulate(b is Boundary.SENTENCE for b in boundary))
-        self.clause = list(accumulate(b is not Boundary.NONE for b in boundary))
+        self.sentence = list(accumulate(map(_ENDS_A_SENTENCE, boundary)))
+        self.clause = list(accumulate(map(bool, boundary)))  # any boundary starts a clause
 
     def __len__(self) -> int:
         return len(self.clause)
