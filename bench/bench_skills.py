@@ -57,13 +57,16 @@ def realistic_message(rng: random.Random, noise: bool) -> str:
     return " ".join(parts)[:MESSAGE_LENGTH]
 
 
-def median_ms(function: Callable[[], object], repetitions: int) -> float:
-    timings = []
+def medians_ms(function: Callable[[], object], repetitions: int) -> tuple[float, float]:
+    """Median wall time and median CPU time of this thread, in ms: on a machine shared with
+    other work, the CPU time says what the code costs, the wall time what it felt like."""
+    wall, cpu = [], []
     for _ in range(repetitions):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         function()
-        timings.append(time.perf_counter() - start)
-    return statistics.median(timings) * 1000
+        cpu.append(time.thread_time() - start_cpu)
+        wall.append(time.perf_counter() - start)
+    return statistics.median(wall) * 1000, statistics.median(cpu) * 1000
 
 
 def quality_rows(report: Report) -> list[tuple[str, ...]]:
@@ -105,29 +108,30 @@ def main() -> None:
 
     message = realistic_message(rng, noise=False)
     understand(message, taxonomy)  # warm the per-word caches once
-    read_same = median_ms(lambda: understand(message, taxonomy), repetitions)
-    extract_same = median_ms(lambda: taxonomy.extract(message), repetitions)
+    read_same = medians_ms(lambda: understand(message, taxonomy), repetitions)
+    extract_same = medians_ms(lambda: taxonomy.extract(message), repetitions)
 
     fresh = [realistic_message(rng, noise=True) for _ in range(repetitions)]
     texts = iter(fresh)
-    read_unseen = median_ms(lambda: understand(next(texts), taxonomy), repetitions)
+    read_unseen = medians_ms(lambda: understand(next(texts), taxonomy), repetitions)
 
     names = iter(["Réseaux sociaux", "Social networks", "Macramé", "reseaux_sociaux"] * repetitions)
-    normalise = median_ms(lambda: taxonomy.normalise(next(names)), repetitions)
+    normalise = medians_ms(lambda: taxonomy.normalise(next(names)), repetitions)
 
-    verdict = "OK" if max(read_same, read_unseen) < TARGET_MS else "SLOW"
+    verdict = "OK" if max(read_same[1], read_unseen[1]) < TARGET_MS else "SLOW"
+
+    def row(what: str, medians: tuple[float, float], target: str = "") -> tuple[str, ...]:
+        return (what, f"{medians[0] * 1000:.0f} µs", f"{medians[1] * 1000:.0f} µs", target)
+
     rows = [
-        (
-            f"read {len(message)} chars (understand)",
-            f"{read_same * 1000:.0f} µs",
-            f"< {TARGET_MS} ms",
-        ),
-        ("… with unseen words", f"{read_unseen * 1000:.0f} µs", f"< {TARGET_MS} ms"),
-        ("… its tags alone (extract)", f"{extract_same * 1000:.0f} µs", ""),
-        ("normalise a catalogue name", f"{normalise * 1000:.1f} µs", ""),
-        (f"load {len(taxonomy)} tags, {len(taxonomy.roles)} roles", f"{load_ms:.0f} ms", ""),
+        row(f"read {len(message)} chars (understand)", read_same, f"< {TARGET_MS} ms"),
+        row("… with unseen words", read_unseen, f"< {TARGET_MS} ms"),
+        row("… its tags alone (extract)", extract_same),
+        row("normalise a catalogue name", normalise),
+        (f"load {len(taxonomy)} tags, {len(taxonomy.roles)} roles", f"{load_ms:.0f} ms", "", ""),
     ]
-    print_table(f"reading speed, n={repetitions} [{verdict}]", ("", "median", "target"), rows)
+    header = ("", "median", "median CPU", "target")
+    print_table(f"reading speed, n={repetitions} [{verdict} on CPU time]", header, rows)
 
 
 if __name__ == "__main__":
