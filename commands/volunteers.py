@@ -73,8 +73,14 @@ async def competences(ctx: Context, *, text: str | None = None) -> None:
     if not understood.skills and not understood.refused:
         ctx.reply(ctx.t("skills.none_understood"))
         return
-    await volunteer_store.set_skills(ctx.session, volunteer, understood.skills, understood.levels)
-    volunteer_store.set_refused(volunteer, understood.refused)
+    if understood.skills:  # a new picture of what they do
+        skills = list(understood.skills)
+        await volunteer_store.set_skills(ctx.session, volunteer, skills, understood.levels)
+        volunteer_store.set_refused(volunteer, understood.refused)
+    else:  # only what they don't want: the rest of what they said stays
+        kept = [tag for tag in volunteer.skills if tag not in understood.refused]
+        await volunteer_store.set_skills(ctx.session, volunteer, kept)
+        volunteer_store.set_refused(volunteer, [*volunteer.refused_skills, *understood.refused])
     lines = [_understood_line(ctx, understood.skills, understood.levels, understood.refused)]
     time = time_said(volunteer.hours_per_month, volunteer.commitment_preference, ctx.t)
     if time and (understood.hours_per_month or understood.commitment):

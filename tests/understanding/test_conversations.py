@@ -64,6 +64,16 @@ async def test_a_skill_can_be_taken_out(chat: Chat) -> None:
     )
 
 
+async def test_saying_only_what_you_dont_want_keeps_the_rest(chat: Chat) -> None:
+    await chat.say("alice", "!competences CSS et traduction")
+    answer = await chat.say("alice", "!competences pas de vidéo")
+    assert answer.startswith("Merci ! C'est noté, pas : Vidéo.")
+    assert await chat.say("alice", "!competences") == (
+        "Vous m'avez indiqué : CSS, Traduction ; pas : Vidéo. Pour changer : !competences TEXTE"
+    )
+    assert "#8 " not in await chat.say("alice", "!pourmoi")  # subtitles need video
+
+
 async def test_the_why_line_shows_the_level(chat: Chat) -> None:
     await chat.say("alice", "!competences Débutante en WordPress, je m'y connais en sécurité")
     [line] = [line for line in mission_lines(await chat.say("alice", "!pourmoi")) if "#5" in line]
