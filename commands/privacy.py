@@ -7,9 +7,10 @@ from datetime import datetime
 
 from commands.context import Context, Where
 from commands.ports import Hub
-from commands.render import mission_line, skill_list
+from commands.render import mission_line
 from commands.router import Router
 from commands.text import fold, one_line, user_text
+from commands.understanding.echo import stated_skills
 from storage import engagements as engagement_store
 from storage import volunteers as volunteer_store
 from storage.database import Database, Session
@@ -49,10 +50,7 @@ async def mesdonnees(ctx: Context) -> None:
         ),
         t("privacy.export_language", language=volunteer.language),
         t("privacy.export_trust", trust=t(f"trust.{volunteer.trust}")),
-        t(
-            "privacy.export_skills",
-            skills=skill_list(volunteer.skills, ctx.services.taxonomy, ctx.language) or "—",
-        ),
+        t("privacy.export_skills", skills=stated_skills(volunteer, ctx.services.taxonomy, t)),
         t("privacy.export_text", text=as_plain_text(volunteer.skills_text) or "—"),
         t(
             "privacy.export_choices",

@@ -1,14 +1,14 @@
-"""Skills taxonomy: canonical tags, and turning what volunteers write into them."""
+"""Skills taxonomy: canonical tags, and finding them (and job titles) in what people write."""
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from rapidfuzz import process
@@ -16,9 +16,10 @@ from rapidfuzz.distance import OSA
 
 from commands.text import fold_letters
 
-__all__ = ["Extraction", "Skill", "Taxonomy", "slugify"]
+__all__ = ["Extraction", "Mention", "Scan", "Skill", "Taxonomy", "slugify"]
 
 DATA_FILE = "data/skills.yaml"
+ROLES_FILE = "data/roles.yaml"
 BROAD_WEIGHT = 0.5
 MIN_TYPO_LENGTH = 5  # shorter words are never typo-corrected
 LONG_WORD = 7  # shorter words are only corrected for two swapped letters
@@ -37,6 +38,7 @@ _INCLUSIVE = rf"(?:[·•‧⋅∙./-]{_GENDER}(?![^\W_]))+|\({_GENDER}\)s?"
 _TOKEN = re.compile(rf"({_WORD})(?:(?=[·•‧⋅∙./(-])(?:{_INCLUSIVE}))?")
 _SYMBOLS = re.compile(r"[+#]")  # C++ and C# lose them in a slug: never look those up by slug
 _PHRASE_GAP = re.compile(r"[ \t\u00a0\u202f-]+")
+_SENTENCE_END = re.compile(r"[.!?;…\n]")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -97,6 +99,23 @@ class Extraction:
     """What was understood in a free text: canonical tags, and words that were not."""
 
     tags: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+
+class Mention(NamedTuple):
+    """Words `first` to `last` (included) name these tags: one skill, or a job title's."""
+
+    first: int
+    last: int
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scan:
+    """A text read for skills: its words, where skills are named, and what was not known."""
+
+    words: Words
+    mentions: tuple[Mention, ...]
     unknown: tuple[str, ...]
 
 
@@ -161,10 +180,11 @@ def _analyse(word: str) -> tuple[str, str, bool, bool]:
     return folded, _masculine(_singular(folded)), letters >= 2, typo_prone
 
 
-class _Words:
+class Words:
     """The words of a text, with where they are and how they are matched."""
 
     def __init__(self, text: str) -> None:
+        self.text = text
         self.matches = list(_TOKEN.finditer(text))
         self.analysed = [_analyse(match[1]) for match in self.matches]
         self.folds = [word[0] for word in self.analysed]
@@ -178,16 +198,27 @@ class _Words:
         """Where words first to last (included) are in the text."""
         return self.matches[first].start(), self.matches[last].end()
 
+    def gap_before(self, i: int) -> str:
+        """What separates word i from the word before it (the text's start for the first)."""
+        start = self.matches[i - 1].end() if i else 0
+        return self.text[start : self.matches[i].start()]
+
+    def starts_sentence(self, i: int) -> bool:
+        return i == 0 or _SENTENCE_END.search(self.gap_before(i)) is not None
+
 
 class _Unknown:
     """Collects unknown words, joining neighbours into short phrases as written."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.found: dict[str, str] = {}
+        self.found: dict[str, tuple[str, int, int]] = {}  # folded → (as written, start, end)
         self.run: list[tuple[int, int]] = []
+        self.covered = 0  # text before this offset is already in a reported phrase
 
     def add(self, span: tuple[int, int]) -> None:
+        if span[1] <= self.covered:
+            return
         if self.run and (
             len(self.run) >= MAX_PHRASE_WORDS
             or not _PHRASE_GAP.fullmatch(self.text, self.run[-1][1], span[0])
@@ -196,19 +227,52 @@ class _Unknown:
         self.run.append(span)
 
     def add_phrase(self, span: tuple[int, int]) -> None:
+        """A phrase reported whole; words of it reported before go into it."""
         self.close()
+        self.found = {
+            key: found
+            for key, found in self.found.items()
+            if not span[0] <= found[1] < found[2] <= span[1]
+        }
         self.run.append(span)
         self.close()
+        self.covered = max(self.covered, span[1])
 
     def close(self) -> None:
         if self.run:
-            phrase = self.text[self.run[0][0] : self.run[-1][1]]
-            self.found.setdefault(fold_letters(phrase), phrase)
+            start, end = self.run[0][0], self.run[-1][1]
+            phrase = self.text[start:end]
+            self.found.setdefault(fold_letters(phrase), (phrase, start, end))
             self.run = []
 
     def result(self) -> tuple[str, ...]:
         self.close()
-        return tuple(self.found.values())
+        return tuple(phrase for phrase, _, _ in self.found.values())
+
+
+@dataclass(frozen=True)
+class Role:
+    """A job title or role, and the skills it stands for ("product designer" → UX design)."""
+
+    titles: tuple[str, ...]
+    skills: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Words that name a skill except in some company: "sécurité" beside "incendie" is fire
+    safety, "serveur" beside "restaurant" serves tables, "chez un hébergeur" is an employer."""
+
+    words: frozenset[str]  # folded words (plurals and feminines folded too)
+    near: frozenset[str] = frozenset()  # any of these on either side, within `window` words
+    before: frozenset[str] = frozenset()  # any of these before, within `window` words
+    after: frozenset[str] = frozenset()  # any of these after, within `window` words
+    window: int = 3
+
+    @functools.cached_property
+    def company(self) -> frozenset[str]:
+        """Every word that may give the homonym away, wherever it stands."""
+        return self.near | self.before | self.after
 
 
 class Taxonomy:
@@ -221,6 +285,9 @@ class Taxonomy:
         not_skills: Iterable[str] = (),
         stop_words: Iterable[str] = (),
         not_typos: Iterable[str] = (),
+        roles: Iterable[Role] = (),
+        proper_names: Mapping[str, str] | None = None,
+        guards: Iterable[Guard] = (),
     ) -> None:
         self._skills: dict[str, Skill] = {}
         for skill in skills:
@@ -229,14 +296,27 @@ class Taxonomy:
         self._closure = {tag: _implied(tag, self._skills) for tag in self._skills}
         self._stop = frozenset(fold_letters(word) for word in (*STOP_WORDS, *stop_words))
         self._not_typos = frozenset(fold_letters(word) for word in not_typos)
-        self._exact: dict[tuple[str, ...], str] = {}
-        self._reduced: dict[tuple[str, ...], str] = {}
+        self._exact: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._reduced: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._vocab: dict[str, str] = {}
+        self._word_tags: dict[str, tuple[str, ...]] = {}  # a one-word alias's key → its tags
         for skill in self._skills.values():
             for alias in skill.aliases:
-                self._add_alias(alias, skill.tag)
+                self._add_alias(alias, (skill.tag,))
         for phrase in not_skills:
-            self._add_alias(phrase, "")
+            self._add_alias(phrase, ())
+        self._roles = tuple(roles)
+        for role in self._roles:
+            _check_tags(role.skills, self._skills, f"role {role.titles[:1]}")
+            for title in role.titles:  # titles are common words: never typo targets
+                self._add_alias(title, role.skills, typos=False)
+        self._proper = dict(proper_names or {})
+        self._proper_folds = frozenset(fold_letters(name) for name in self._proper)
+        _check_tags(self._proper.values(), self._skills, "proper names")
+        self._guards: dict[str, list[Guard]] = {}
+        for guard in guards:
+            for word in guard.words:
+                self._guards.setdefault(word, []).append(guard)
         self._starts = _starts(self._exact, self._reduced)
         self._names = _names(self._skills)
         self._correct = functools.lru_cache(maxsize=16384)(self._correct_uncached)
@@ -246,20 +326,29 @@ class Taxonomy:
 
     @classmethod
     def default(cls) -> Taxonomy:
-        """The taxonomy shipped with the package (loaded once)."""
+        """The taxonomy shipped with the package, with its roles (loaded once)."""
         return _default_taxonomy()
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Taxonomy:
-        """Build from the parsed YAML layout (see the header of data/skills.yaml)."""
+        """Build from the parsed YAML layout (see the headers of data/skills.yaml and
+        data/roles.yaml, whose `roles` may be merged in)."""
         entries = data.get("skills")
         if not isinstance(entries, list):
             raise ValueError("taxonomy: 'skills' must be a list")
+        proper = data.get("proper_names") or {}
+        if not isinstance(proper, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in proper.items()
+        ):
+            raise ValueError("taxonomy: 'proper_names' must map names to tags")
         return cls(
             (_skill_from_entry(entry) for entry in entries),
             not_skills=_strings(data, "not_skills"),
             stop_words=_strings(data, "stop_words"),
             not_typos=_strings(data, "not_typos"),
+            roles=[_role_from_entry(entry) for entry in _entries(data, "roles")],
+            proper_names=proper,
+            guards=[_guard_from_entry(entry) for entry in _entries(data, "homonyms")],
         )
 
     @classmethod
@@ -267,17 +356,21 @@ class Taxonomy:
         """Build from a YAML file laid out like data/skills.yaml."""
         return cls.from_mapping(_load_yaml(Path(path).read_text(encoding="utf-8")))
 
-    def _add_alias(self, alias: str, tag: str) -> None:
+    def _add_alias(self, alias: str, tags: tuple[str, ...], *, typos: bool = True) -> None:
         exact_only = alias.startswith(EXACT_ONLY)
-        words = _Words(alias.removeprefix(EXACT_ONLY))
+        words = Words(alias.removeprefix(EXACT_ONLY))
         if not words.folds:
-            raise ValueError(f"taxonomy: alias {alias!r} of {tag!r} has no word")
+            raise ValueError(f"taxonomy: alias {alias!r} of {tags!r} has no word")
         exact, reduced = tuple(words.folds), tuple(words.keys)
-        _register(self._exact, exact, tag, alias, self._reduced)
+        _register(self._exact, exact, tags, alias, self._reduced)
         ambiguous = len(reduced) == 1 and reduced != exact and reduced[0] in self._stop
         if exact_only or ambiguous:
             return
-        _register(self._reduced, reduced, tag, alias, self._exact)
+        _register(self._reduced, reduced, tags, alias, self._exact)
+        if len(reduced) == 1 and tags:
+            self._word_tags.setdefault(reduced[0], tags)
+        if not typos:
+            return
         for folded, key in zip(exact, reduced, strict=True):
             if len(key) >= MIN_TYPO_LENGTH and folded.isalpha():
                 self._vocab.setdefault(folded, key)
@@ -294,6 +387,11 @@ class Taxonomy:
     def skills(self) -> tuple[Skill, ...]:
         """Every skill, in the order of the file."""
         return tuple(self._skills.values())
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """Every job title group, in the order of the file."""
+        return self._roles
 
     def __contains__(self, tag: object) -> bool:
         return tag in self._skills
@@ -323,11 +421,12 @@ class Taxonomy:
 
     def extract(self, text: str) -> Extraction:
         """Canonical tags found in free text (first mention first, implied ones last)."""
-        explicit, unknown = self._scan(text)
-        found = dict.fromkeys(explicit)
+        scan = self.scan(text)
+        explicit = dict.fromkeys(tag for mention in scan.mentions for tag in mention.tags)
+        found = dict(explicit)
         for tag in explicit:
             found.update(dict.fromkeys(t for t in self._closure[tag] if t not in found))
-        return Extraction(tuple(found), unknown)
+        return Extraction(tuple(found), scan.unknown)
 
     def normalise(self, name: str) -> tuple[str, bool]:
         """A catalogue-style skill name as a canonical tag, and whether it was known."""
@@ -335,22 +434,37 @@ class Taxonomy:
         tag = self._names.get(slug) or self._names.get(slug.replace("-", ""))
         if tag:
             return tag, True
-        explicit, unknown = self._scan(name)
-        if len(explicit) == 1 and not unknown:
+        scan = self.scan(name)
+        explicit = tuple(dict.fromkeys(t for mention in scan.mentions for t in mention.tags))
+        if len(explicit) == 1 and not scan.unknown:
             return explicit[0], True
         return slug, False
 
-    def _scan(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """Explicit tags in order of first mention, and the unknown words or phrases."""
-        words = _Words(text)
-        found: dict[str, None] = {}
+    def scan(self, text: str) -> Scan:
+        """Where skills (or job titles) are named, in order, and the unknown words."""
+        words = Words(text)
+        mentions: list[Mention] = []
         unknown = _Unknown(text)
         i = 0
-        while i < len(words):
-            length, tag = self._match_at(words, i)
-            if length and tag:
-                found[tag] = None
-                unknown.close()
+        starts, analysed, count = self._starts, words.analysed, len(words)
+        while i < count:
+            folded, key, _, typo_prone = analysed[i]
+            if folded in starts or key in starts or typo_prone:
+                length, tags = self._match_at(words, i)
+            else:  # most short words start no alias and are never typos
+                length, tags = 0, ()
+            if not length and folded in self._proper_folds:
+                proper = self._proper.get(words.matches[i][1])
+                if proper and not words.starts_sentence(i):
+                    length, tags = 1, (proper,)
+            if length and tags:
+                context = self._guarded(words, i, i + length - 1, mentions)
+                if context is None:
+                    mentions.append(Mention(i, i + length - 1, tags))
+                    unknown.close()
+                else:  # a homonym: report it with the word that gave it away, then read on
+                    first, last = min(i, context), max(i + length - 1, context)
+                    unknown.add_phrase(words.span(first, last))
             elif length:  # a phrase that looks like a skill but is not one
                 unknown.add_phrase(words.span(i, i + length - 1))
             elif self._meaningful(words.analysed[i]):
@@ -358,10 +472,46 @@ class Taxonomy:
             elif unknown.run:
                 unknown.close()
             i += length or 1
-        return tuple(found), unknown.result()
+        return Scan(words, tuple(mentions), unknown.result())
 
-    def _match_at(self, words: _Words, i: int) -> tuple[int, str]:
-        """The longest alias starting at word i: (its length in words, its tag) or (0, "")."""
+    def _guarded(
+        self, words: Words, first: int, last: int, before: Sequence[Mention]
+    ) -> int | None:
+        """The word near words first..last that makes them a homonym, if any. A word naming a
+        skill itself is no `near` company ("réseau social ni audit de sécurité"), but may
+        still be the verb `before` ("I trained journalists")."""
+        keys = words.keys
+        guards = self._guards
+        if first == last:  # most mentions: one word, most of them never a homonym
+            if keys[first] not in guards:
+                return None
+        elif all(keys[p] not in guards for p in range(first, last + 1)):
+            return None
+        named: set[int] | None = None
+        for position in range(first, last + 1):
+            for guard in self._guards.get(keys[position], ()):
+                low, high = max(0, first - guard.window), min(len(keys), last + guard.window + 1)
+                company = guard.company
+                if company.isdisjoint(keys[low:high]) and company.isdisjoint(words.folds[low:high]):
+                    continue  # nothing around that could make it a homonym
+                if named is None:
+                    named = {i for m in before[-3:] for i in range(m.first, m.last + 1)}
+                for other in range(low, high):
+                    if first <= other <= last:
+                        continue
+                    near = frozenset() if other in named else guard.near
+                    wanted = near | (guard.after if other > last else guard.before)
+                    if keys[other] not in wanted and words.folds[other] not in wanted:
+                        continue
+                    between = (
+                        range(last + 1, other + 1) if other > last else range(other + 1, first + 1)
+                    )
+                    if not any(words.starts_sentence(k) for k in between):
+                        return other
+        return None
+
+    def _match_at(self, words: Words, i: int) -> tuple[int, tuple[str, ...]]:
+        """The longest alias starting at word i: (its length in words, its tags) or (0, ())."""
         folds, keys = words.folds, words.keys
         lengths = self._starts.get(folds[i])
         if keys[i] != folds[i]:
@@ -374,16 +524,16 @@ class Taxonomy:
             end = i + length
             if end > len(folds):
                 continue
-            tag = self._exact.get(tuple(folds[i:end]))
-            if tag is None:
-                tag = self._reduced.get(tuple(keys[i:end]))
-            if tag is None:
-                tag = self._reduced.get(tuple(self._corrected(words, j) for j in range(i, end)))
-            if tag is not None:
-                return length, tag
-        return 0, ""
+            tags = self._exact.get(tuple(folds[i:end]))
+            if tags is None:
+                tags = self._reduced.get(tuple(keys[i:end]))
+            if tags is None:
+                tags = self._reduced.get(tuple(self._corrected(words, j) for j in range(i, end)))
+            if tags is not None:
+                return length, tags
+        return 0, ()
 
-    def _corrected(self, words: _Words, i: int) -> str:
+    def _corrected(self, words: Words, i: int) -> str:
         """Word i's key, or the key of the alias word it is a typo of."""
         value = words.corrected[i]
         if value is None:
@@ -414,7 +564,13 @@ class Taxonomy:
         choices = self._candidates(word[0], len(word))
         hits = process.extract(word, choices, scorer=OSA.distance, score_cutoff=1, limit=None)
         close = [choice for choice, _, _ in hits if _plausible_typo(word, choice)]
-        if len({self._vocab[choice] for choice in close}) != 1:
+        keys = {self._vocab[choice] for choice in close}
+        one_skill = all(key in self._word_tags for key in keys) and (
+            len({self._word_tags[key] for key in keys}) == 1
+        )
+        if len(keys) > 1 and one_skill:
+            return close[0]  # close to two words of one skill: that skill either way
+        if len(keys) != 1:
             return None  # nothing close, or as close to two different words: don't guess
         return close[0]
 
@@ -436,8 +592,10 @@ def _plausible_typo(word: str, target: str) -> bool:
 
 @functools.cache
 def _default_taxonomy() -> Taxonomy:
-    resource = resources.files(__package__ or "commands").joinpath(DATA_FILE)
-    return Taxonomy.from_mapping(_load_yaml(resource.read_text(encoding="utf-8")))
+    package = resources.files(__package__ or "commands")
+    data = dict(_load_yaml(package.joinpath(DATA_FILE).read_text(encoding="utf-8")))
+    data["roles"] = _load_yaml(package.joinpath(ROLES_FILE).read_text(encoding="utf-8"))["roles"]
+    return Taxonomy.from_mapping(data)
 
 
 def _load_yaml(text: str) -> Mapping[str, Any]:
@@ -452,6 +610,54 @@ def _strings(data: Mapping[str, Any], key: str) -> list[str]:
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise ValueError(f"taxonomy: {key!r} must be a list of strings")
     return values
+
+
+def _entries(data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    values = data.get(key) or []
+    if not isinstance(values, list) or not all(isinstance(v, Mapping) for v in values):
+        raise ValueError(f"taxonomy: {key!r} must be a list of mappings")
+    return values
+
+
+def _word_list(entry: Mapping[str, Any], key: str, what: str) -> tuple[str, ...]:
+    values = entry.get(key) or []
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ValueError(f"taxonomy: {key!r} of {what} must be a list of strings")
+    return tuple(values)
+
+
+def _role_from_entry(entry: Mapping[str, Any]) -> Role:
+    titles = _word_list(entry, "titles", "a role")
+    skills = _word_list(entry, "skills", f"role {titles[:1]}")
+    if not titles or not skills:
+        raise ValueError(f"taxonomy: role {entry!r} needs titles and skills")
+    return Role(titles=titles, skills=skills)
+
+
+def _guard_from_entry(entry: Mapping[str, Any]) -> Guard:
+    words = _word_list(entry, "words", "a homonym")
+    if not words:
+        raise ValueError(f"taxonomy: homonym {entry!r} needs words")
+    window = entry.get("window", 3)
+    if not isinstance(window, int) or window < 1:
+        raise ValueError(f"taxonomy: the window of homonym {words[0]!r} must be a positive number")
+
+    def keys(values: tuple[str, ...]) -> frozenset[str]:
+        return frozenset(key for value in values for key in _analyse(value)[:2])
+
+    return Guard(
+        words=keys(words),
+        near=keys(_word_list(entry, "near", f"homonym {words[0]!r}")),
+        before=keys(_word_list(entry, "before", f"homonym {words[0]!r}")),
+        after=keys(_word_list(entry, "after", f"homonym {words[0]!r}")),
+        window=window,
+    )
+
+
+def _check_tags(tags: Iterable[str], skills: Mapping[str, Skill], what: str) -> None:
+    unknown = sorted(set(tags) - set(skills))
+    if unknown:
+        raise ValueError(f"taxonomy: {what} names unknown tags {unknown}")
 
 
 def _skill_from_entry(entry: Any) -> Skill:
@@ -507,22 +713,25 @@ def _implied(tag: str, skills: Mapping[str, Skill]) -> tuple[str, ...]:
 
 
 def _register(
-    table: dict[tuple[str, ...], str],
+    table: dict[tuple[str, ...], tuple[str, ...]],
     words: tuple[str, ...],
-    tag: str,
+    tags: tuple[str, ...],
     alias: str,
-    other_table: Mapping[tuple[str, ...], str],
+    other_table: Mapping[tuple[str, ...], tuple[str, ...]],
 ) -> None:
     for existing in (table.get(words), other_table.get(words)):
-        if existing is not None and existing != tag:
+        if existing is not None and existing != tags:
             raise ValueError(
-                f"taxonomy: alias {alias!r} leads to {tag or 'no skill'!r} "
-                f"and to {existing or 'no skill'!r}"
+                f"taxonomy: alias {alias!r} leads to {_named(tags)} and to {_named(existing)}"
             )
-    table[words] = tag
+    table[words] = tags
 
 
-def _starts(*tables: Mapping[tuple[str, ...], str]) -> dict[str, tuple[int, ...]]:
+def _named(tags: tuple[str, ...]) -> str:
+    return repr(", ".join(tags)) if tags else "'no skill'"
+
+
+def _starts(*tables: Mapping[tuple[str, ...], tuple[str, ...]]) -> dict[str, tuple[int, ...]]:
     """For each word that starts an alias, the lengths of those aliases, longest first."""
     lengths: dict[str, set[int]] = {}
     for table in tables:

@@ -10,7 +10,7 @@ from commands.context import Context, Where
 from commands.converters import MissionNumber, Person
 from commands.errors import NotFound, Refused
 from commands.i18n import Translator
-from commands.matching import rank
+from commands.matching import Profile, rank
 from commands.ports import PortError
 from commands.render import mission_line, mission_ref, skill_list
 from commands.router import Router
@@ -74,7 +74,8 @@ async def thank_and_show_next_step(
         return
     visible = await mission_store.list_visible(ctx.session, viewer, Surface.CHAT)
     further = [m for m in visible if not m.entry_door and m.id != done.id]
-    matches = rank(further, volunteer.skills, ctx.services.taxonomy, newcomer=False)[:3]
+    profile = Profile.of_volunteer(volunteer)
+    matches = rank(further, profile, ctx.services.taxonomy, newcomer=False)[:3]
     lines = [t("staff.thanks_volunteer", line=mission_ref(done))]
     if matches:
         lines.append(t("staff.next_step_header"))

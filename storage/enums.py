@@ -14,6 +14,15 @@ class Commitment(StrEnum):
     RECURRING = "recurring"
 
 
+class SkillLevel(StrEnum):
+    """How well a person says they know a skill; "stated" when they didn't say."""
+
+    LEARNING = "learning"
+    BEGINNER = "beginner"
+    STATED = "stated"
+    EXPERT = "expert"
+
+
 class MissionStatus(StrEnum):
     DRAFT = "draft"
     OPEN = "open"

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -33,6 +34,7 @@ from storage.enums import (
     MissionStatus,
     Moderation,
     Sensitivity,
+    SkillLevel,
     Trust,
 )
 
@@ -117,6 +119,9 @@ class Volunteer(Base):
     commitment_preference: Mapped[Commitment | None] = mapped_column(
         vocabulary(Commitment), default=None
     )
+    # Skills the person said they don't have or don't want: never proposed on.
+    refused_skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    hours_per_month: Mapped[float | None] = mapped_column(Float, default=None)  # time offered
     ambassador_code: Mapped[str | None] = mapped_column(String(40), unique=True, default=None)
     consent_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column()
@@ -137,6 +142,12 @@ class Volunteer(Base):
     @property
     def skills(self) -> list[str]:
         return [row.tag for row in sorted(self.skill_rows, key=lambda row: row.position)]
+
+    @property
+    def skill_levels(self) -> dict[str, SkillLevel]:
+        """Each stated skill's level, in the order the person gave them."""
+        rows = sorted(self.skill_rows, key=lambda row: row.position)
+        return {row.tag: row.level for row in rows}
 
 
 class Identity(Base):
@@ -161,6 +172,7 @@ class VolunteerSkill(Base):
     )
     tag: Mapped[str] = mapped_column(String(60), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    level: Mapped[SkillLevel] = mapped_column(vocabulary(SkillLevel), default=SkillLevel.STATED)
 
     __table_args__ = (Index("ix_volunteer_skills_tag", "tag"),)
 

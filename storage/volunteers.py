@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, delete, func, select, update
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from storage import events, link_codes, state
-from storage.enums import EngagementStatus
+from storage.enums import EngagementStatus, SkillLevel
 from storage.models import (
     AuditEntry,
     Engagement,
@@ -79,15 +79,33 @@ def add_identity(volunteer: Volunteer, address: str) -> None:
     volunteer.identities.append(Identity(address=address, platform=platform_of(address)))
 
 
-async def set_skills(session: AsyncSession, volunteer: Volunteer, tags: Sequence[str]) -> None:
-    """Replace the volunteer's skills by `tags`, keeping their order."""
+async def set_skills(
+    session: AsyncSession,
+    volunteer: Volunteer,
+    tags: Sequence[str],
+    levels: Mapping[str, SkillLevel] | None = None,
+) -> None:
+    """Replace the volunteer's skills by `tags`, keeping their order; each keeps the level
+    given in `levels`, else the one it had, else "stated"."""
+    before = volunteer.skill_levels
+    given = levels or {}
     volunteer.skill_rows.clear()
     await session.flush()  # the old rows go before new ones with the same key arrive
     volunteer.skill_rows.extend(
-        VolunteerSkill(volunteer_id=volunteer.id, tag=tag, position=index)
+        VolunteerSkill(
+            volunteer_id=volunteer.id,
+            tag=tag,
+            position=index,
+            level=given.get(tag) or before.get(tag, SkillLevel.STATED),
+        )
         for index, tag in enumerate(dict.fromkeys(tags))
     )
     await session.flush()
+
+
+def set_refused(volunteer: Volunteer, tags: Iterable[str]) -> None:
+    """The skills the person doesn't have or doesn't want (never proposed on), in order."""
+    volunteer.refused_skills = list(dict.fromkeys(tags))
 
 
 async def findable_with_skill(session: AsyncSession, tag: str) -> list[Volunteer]:
@@ -163,6 +181,12 @@ async def merge_into(session: AsyncSession, target: Volunteer, source: Volunteer
         else:
             engagement.volunteer_id = target.id
     merged_skills = [*target.skills, *(tag for tag in source.skills if tag not in target.skills)]
+    refused = [*target.refused_skills, *source.refused_skills]  # target's own word wins
+    merged_skills = [tag for tag in merged_skills if tag not in target.refused_skills]
+    set_refused(target, [tag for tag in refused if tag not in merged_skills])
+    merged_levels = {**source.skill_levels, **target.skill_levels}
+    if target.hours_per_month is None:
+        target.hours_per_month = source.hours_per_month
     if source.skills_text and source.skills_text not in target.skills_text:
         target.skills_text = "\n".join(t for t in (target.skills_text, source.skills_text) if t)
     await session.flush()
@@ -173,7 +197,7 @@ async def merge_into(session: AsyncSession, target: Volunteer, source: Volunteer
     await session.delete(source)
     await session.flush()
     await session.refresh(target, ["identities"])
-    await set_skills(session, target, merged_skills)
+    await set_skills(session, target, merged_skills, merged_levels)
 
 
 async def erase(

@@ -629,3 +629,63 @@ def test_extract_handles_10000_characters(fragment: str) -> None:
 def test_normalise_never_raises(name: str) -> None:
     tag, known = Taxonomy.default().normalise(name)
     assert (tag in Taxonomy.default().tags) if known else tag == slugify(name)
+
+
+# -- job titles, proper names, homonyms -------------------------------------------------
+
+
+def test_every_job_title_finds_exactly_its_skills(taxonomy: Taxonomy) -> None:
+    wrong = {}
+    for role in taxonomy.roles:
+        for title in role.titles:
+            found = tuple(t for m in taxonomy.scan(title).mentions for t in m.tags)
+            if found != role.skills:
+                wrong[title] = (role.skills, found)
+    assert wrong == {}
+
+
+def test_roles_cover_tech_design_communication_law_and_associations(taxonomy: Taxonomy) -> None:
+    covered = {tag for role in taxonomy.roles for tag in role.skills}
+    for tag in ("developpement", "devops", "design-ux", "recherche-utilisateur", "communication",
+                "relations-presse", "droit", "rgpd", "collecte-de-fonds", "plaidoyer",
+                "comptabilite"):  # fmt: skip
+        assert tag in covered
+    assert sum(len(role.titles) for role in taxonomy.roles) >= 150
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"roles": [{"titles": ["tricoteuse"], "skills": ["nothing"]}]},
+        {"roles": [{"titles": [], "skills": ["css"]}]},
+        {"roles": [{"titles": ["css"], "skills": ["html"]}]},  # an alias of another skill
+        {"proper_names": {"Sass": "nothing"}},
+        {"homonyms": [{"words": [], "near": ["x"]}]},
+        {"homonyms": [{"words": ["css"], "window": 0}]},
+    ],
+)
+def test_loader_refuses_bad_roles_names_and_homonyms(data: dict[str, object]) -> None:
+    skills = [
+        {"tag": "css", "fr": "CSS", "en": "CSS", "aliases": ["css"]},
+        {"tag": "html", "fr": "HTML", "en": "HTML", "aliases": ["html"]},
+    ]
+    with pytest.raises(ValueError):
+        Taxonomy.from_mapping({"skills": skills, **data})
+
+
+def test_a_small_taxonomy_with_a_role_a_proper_name_and_a_homonym() -> None:
+    small = Taxonomy.from_mapping(
+        {
+            "skills": [
+                {"tag": "tricot", "fr": "Tricot", "en": "Knitting", "aliases": ["tricot"]},
+                {"tag": "couture", "fr": "Couture", "en": "Sewing", "aliases": ["couture"]},
+            ],
+            "roles": [{"titles": ["modiste"], "skills": ["tricot", "couture"]}],
+            "proper_names": {"Singer": "couture"},
+            "homonyms": [{"words": ["couture"], "near": ["haute"], "window": 1}],
+        }
+    )
+    assert small.extract("modiste à Lyon").tags == ("tricot", "couture")
+    assert small.extract("ma machine Singer").tags == ("couture",)
+    assert small.extract("Singer, c'est ma machine").tags == ()
+    assert small.extract("la haute couture") == Extraction((), ("haute couture",))

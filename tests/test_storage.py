@@ -16,8 +16,8 @@ from bot.backup import BackupError, read_backup, write_backup
 from storage import events, state
 from storage import missions as mission_store
 from storage.database import Database, head_revision
-from storage.enums import Commitment, MissionStatus, Sensitivity, Trust
-from storage.models import Mission
+from storage.enums import Commitment, MissionStatus, Sensitivity, SkillLevel, Trust
+from storage.models import Mission, Volunteer
 from storage.visibility import Surface, Viewer, allowed_sensitivities, can_see
 
 MOMENT = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # whenever: these tests don't compare dates
@@ -202,10 +202,25 @@ async def test_upgrading_an_older_database_keeps_its_data(tmp_path: Path) -> Non
                 " '', '[]', 'open', '2026-01-01', '2026-01-01')"
             )
         )
+        await connection.execute(
+            text(
+                "INSERT INTO volunteers (id, language, trust, skills_text, alerts, findable,"
+                " created_at, last_active_at) VALUES (7, 'fr', 'newcomer', 'css', 0, 0,"
+                " '2026-01-01', '2026-01-01')"
+            )
+        )
+        await connection.execute(
+            text("INSERT INTO volunteer_skills (volunteer_id, tag, position) VALUES (7, 'css', 0)")
+        )
     await database.upgrade()
     async with database.session() as session:
         [mission] = await mission_store.all_missions(session)
         assert mission.title == "Traduire le site" and mission.skills == ["traduction"]
         version = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        volunteer = await session.get(Volunteer, 7)
+        assert volunteer is not None and volunteer.skills == ["css"]
+        # Skills stated before levels existed are as stated; nothing was refused then.
+        assert volunteer.skill_levels == {"css": SkillLevel.STATED}
+        assert volunteer.refused_skills == [] and volunteer.hours_per_month is None
     assert version == head_revision()
     await database.dispose()
