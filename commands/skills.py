@@ -39,6 +39,9 @@ _TOKEN = re.compile(rf"({_WORD})(?:(?=[·•‧⋅∙./(-])(?:{_INCLUSIVE}))?")
 _SYMBOLS = re.compile(r"[+#]")  # C++ and C# lose them in a slug: never look those up by slug
 _PHRASE_GAP = re.compile(r"[ \t\u00a0\u202f-]+")
 _SENTENCE_END = re.compile(r"[.!?;…\n]")
+# Never inside a phrase ("web, analytics" is two things); a dot only ends one before a space
+# ("Node.js" is one word, "le web. Analytics" two).
+_LIST_BREAK = re.compile(r"[,;:!?…()\[\]\n]|\.\s")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -524,6 +527,10 @@ class Taxonomy:
             end = i + length
             if end > len(folds):
                 continue
+            if length > 1 and any(
+                _LIST_BREAK.search(words.gap_before(j)) for j in range(i + 1, end)
+            ):
+                continue  # the words of an alias stand together, not across a list's commas
             tags = self._exact.get(tuple(folds[i:end]))
             if tags is None:
                 tags = self._reduced.get(tuple(keys[i:end]))
