@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from commands.audience import audience
 from commands.context import Context, IncomingMessage, is_staff
 from commands.middleware import (
     FloodControl,
@@ -45,6 +46,7 @@ class Brain:
             OnePerSender(),
             SessionAndDedupe(database),
             identify,
+            audience,
         ]
         self._pipeline = chain(middlewares, self.router.dispatch)
         self._free_text = chain(middlewares, answer_free_text)

@@ -63,6 +63,10 @@ class Mention:
 # Who is in the room where a message was written: identity → the name people see. A callable,
 # asked only when a command must find someone by name (a big room costs nothing otherwise).
 RoomMembers = Callable[[], Mapping[str, str]]
+# Who reads a shared room (the team's own rooms): identity → whether the platform vouches for
+# them as staff. Given by the connector for the rooms where answers are read by several people
+# it knows, so that nothing is shown there that one of them may not see.
+RoomReaders = Callable[[], Mapping[str, bool]]
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,7 @@ class IncomingMessage:
     answer_free_text: bool = False  # a reply to a call for volunteers: read it for skills
     mentions: tuple[Mention, ...] = ()  # the people the message points at (pills, m.mentions)
     members: RoomMembers | None = None  # the room's members, for names written by hand
+    readers: RoomReaders | None = None  # everyone who reads the answers, in a shared room
 
 
 def is_staff(message: IncomingMessage, settings: Settings) -> bool:
@@ -107,6 +112,10 @@ class Context:
     database: Database = field(init=False)
     privacy_notice_shown: bool = False
     erased: bool = False  # the sender was just erased: their message is kept under no name
+    # Someone reading the room may not see confidential missions (`commands.audience`).
+    shared_with_untrusted: bool = False
+    # The answer names something the room may not read: it goes to the person in private.
+    answer_privately: bool = False
 
     @property
     def sender(self) -> str:
@@ -126,6 +135,16 @@ class Context:
 
     @property
     def viewer(self) -> Viewer:
+        """Whoever reads the answer: the sender, and in a shared room everyone in it."""
+        return Viewer(
+            trust=self.trust,
+            is_staff=self.is_staff,
+            shared_with_untrusted=self.shared_with_untrusted,
+        )
+
+    @property
+    def own_viewer(self) -> Viewer:
+        """The sender alone, as in their private conversation."""
         return Viewer(trust=self.trust, is_staff=self.is_staff)
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from commands.audience import keep_private_if_hidden
 from commands.checks import STAFF
 from commands.context import Context, Where
 from commands.i18n import Translator
@@ -68,6 +69,8 @@ async def diffusion(ctx: Context) -> None:
     if seen.to_withdraw:
         lines.append(t("diffusion.to_withdraw"))
         for publication, mission in seen.to_withdraw:
+            if mission is not None:
+                keep_private_if_hidden(ctx, mission)
             label = mission_ref(mission) if mission else f"`{user_text(publication.client_id)}`"
             lines.append(label)
     lines.append(last_pass_line(seen.last_pass, t))

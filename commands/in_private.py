@@ -37,6 +37,15 @@ def answer_in_private(asked: Context, private: Context) -> None:
     asked.after_commit.append(deliver)
 
 
+def move_to_private(asked: Context) -> None:
+    """The command ran where it was asked, but its answer names something the room may not
+    read (`Context.answer_privately`): the room reads one short sentence, the person the rest."""
+    private = asked.for_private_answer()
+    private.replies = list(asked.replies)
+    asked.replies.clear()
+    answer_in_private(asked, private)
+
+
 async def send_privately(ctx: Context, text: str) -> bool:
     """Send `text` to the sender directly on the platform they wrote on; False when it can't."""
     platform = ctx.message.place.platform

@@ -6,6 +6,7 @@ from typing import Any
 
 from commands.alerts import announce_new_mission
 from commands.appeals import update_appeals_about
+from commands.audience import keep_private_if_hidden, note_hidden_here
 from commands.checks import STAFF
 from commands.context import Context, Where
 from commands.converters import MissionNumber
@@ -54,6 +55,7 @@ async def show_mission(ctx: Context, number: MissionNumber) -> None:
     """!mission N"""
     mission = await mission_store.get_visible(ctx.session, number, ctx.viewer, ctx.surface)
     if mission is None:
+        await note_hidden_here(ctx, number)
         raise NotFound("error.no_such_mission", id=number)
     # Who coordinates it and how sensitive it is is for the staff, and never said in public.
     for_staff = ctx.is_staff and ctx.message.place.where is not Where.PUBLIC
@@ -84,6 +86,7 @@ async def add_mission(ctx: Context, *, fields: str) -> None:
     if not values.get("title"):
         raise BadArgument("fields.title_required", field="titre", value="")
     created = await mission_store.create(ctx.session, values, ctx.now())
+    keep_private_if_hidden(ctx, created)
     await ctx.audit("mission.add", f"#{created.id}", {"fields": sorted(values)})
     ctx.reply(
         ctx.t("mission.added", line=mission_line(created, ctx.t))
@@ -97,6 +100,7 @@ async def _staff_mission(ctx: Context, number: int) -> Mission:
     found = await mission_store.get(ctx.session, number)
     if found is None:
         raise NotFound("error.no_such_mission", id=number)
+    keep_private_if_hidden(ctx, found)
     return found
 
 

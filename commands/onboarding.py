@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from commands.audience import note_hidden_here
 from commands.context import Context, Where
 from commands.converters import MissionNumber
 from commands.errors import BadArgument, NotFound, Refused
@@ -47,6 +48,7 @@ async def _joinable_mission(ctx: Context, number: int) -> Mission:
     are told why one they see can't be joined."""
     mission = await mission_store.get_visible(ctx.session, number, ctx.viewer, ctx.surface)
     if mission is None:
+        await note_hidden_here(ctx, number)
         raise NotFound("error.no_such_mission", id=number)
     if mission.status != MissionStatus.OPEN:
         raise Refused(f"join.refused_{mission.status}", line=mission_ref(mission))

@@ -15,7 +15,7 @@ from commands.context import Context, IncomingMessage, Where
 from commands.converters import CONVERTERS, READERS, Reader
 from commands.errors import BadArgument, CommandError, MissingArgument, NotAllowed, NotFound
 from commands.i18n import Translator
-from commands.in_private import answer_in_private
+from commands.in_private import answer_in_private, move_to_private
 from commands.text import echo, fold, next_token
 
 Callback = Callable[..., Awaitable[None]]
@@ -295,6 +295,8 @@ class Router:
             return
         if may_answer_in(command.answers_in, ctx.message.place):
             await self.run(command, ctx, rest, word)
+            if ctx.answer_privately and ctx.message.place.where is not Where.PRIVATE:
+                move_to_private(ctx)
             return
         private = ctx.for_private_answer()
         await self.run(command, private, rest, word)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from commands.audience import keep_private_if_hidden
 from commands.checks import STAFF
 from commands.context import Context, Where
 from commands.converters import MissionNumber, Person
@@ -147,6 +148,7 @@ async def suivi(ctx: Context) -> None:
         return
     lines = [ctx.t("staff.followups_header", count=len(waiting))]
     for engagement in waiting[:SHOWN]:
+        keep_private_if_hidden(ctx, engagement.mission)
         hours = int((now - engagement.onboarding_at).total_seconds() // 3600)  # type: ignore[operator]
         lines.append(
             ctx.t(

@@ -21,13 +21,18 @@ class Surface(StrEnum):
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is looking: their trust level and whether they are staff."""
+    """Who is looking: their trust level and whether they are staff. An answer given in a
+    shared room is read by everyone in it: `shared_with_untrusted` says someone there may not
+    see confidential missions, and then nobody is shown one there."""
 
     trust: Trust = Trust.NEWCOMER
     is_staff: bool = False
+    shared_with_untrusted: bool = False
 
     @property
     def sees_confidential(self) -> bool:
+        if self.shared_with_untrusted:
+            return False
         return self.is_staff or self.trust is Trust.TRUSTED
 
 

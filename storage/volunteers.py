@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from storage import events, link_codes, state
-from storage.enums import EngagementStatus, SkillLevel
+from storage.enums import EngagementStatus, SkillLevel, Trust
 from storage.models import (
     AuditEntry,
     Engagement,
@@ -42,6 +42,20 @@ async def by_address(session: AsyncSession, address: str) -> Volunteer | None:
         .options(joinedload(Volunteer.identities), joinedload(Volunteer.skill_rows))
     )
     return (await session.scalars(query)).unique().one_or_none()
+
+
+async def trust_by_address(session: AsyncSession, addresses: Iterable[str]) -> dict[str, Trust]:
+    """The trust of each address that belongs to a volunteer (the others are not in the map)."""
+    wanted = sorted(set(addresses))
+    found: dict[str, Trust] = {}
+    for start in range(0, len(wanted), 500):  # bounded IN lists, whatever the room's size
+        rows = await session.execute(
+            select(Identity.address, Volunteer.trust)
+            .join(Volunteer, Volunteer.id == Identity.volunteer_id)
+            .where(Identity.address.in_(wanted[start : start + 500]))
+        )
+        found.update({address: Trust(trust) for address, trust in rows})
+    return found
 
 
 async def by_id(session: AsyncSession, volunteer_id: int) -> Volunteer | None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.render import to_plain
 from commands.brain import Brain
-from commands.context import IncomingMessage, Place
+from commands.context import IncomingMessage, Place, RoomReaders
 from commands.ports import OnboardingRequest, ThreadRef
 from commands.services import Services, Settings
 from storage.database import Database
@@ -81,10 +82,12 @@ class Chat:
         event_id: str | None = None,
         direct: bool | None = None,
         staff_room: bool = False,
+        readers: Mapping[str, bool] | RoomReaders | None = None,
     ) -> str:
         """What `who` reads back. On the terminal (the default platform) a conversation is
         always private, as the console connector says; elsewhere it is a room of the team,
-        unless `direct` or `surface` says otherwise."""
+        unless `direct` or `surface` says otherwise. `readers` are the people reading the room
+        along (identity → staff for the platform), as a connector names them for a team room."""
         sender = who if ":" in who else f"console:{who}"
         if direct is None:
             direct = self.platform.platform == "console" and surface is Surface.CHAT
@@ -99,6 +102,7 @@ class Chat:
                 is_staff_room=staff_room,
             ),
             event_id=event_id,
+            readers=readers if readers is None or callable(readers) else (lambda: readers),
         )
         replies = await self.brain.handle(message)
         return "\n\n".join(to_plain(reply) for reply in replies)

@@ -32,7 +32,8 @@ FR = Translator("fr")
 PEOPLE = ("console:ana", "console:bob")
 PLACES = {
     Where.PUBLIC: {"surface": Surface.PUBLIC},
-    Where.TEAM: {"direct": False},
+    # A team room read by both volunteers and the staff: what is said there, all of them read.
+    Where.TEAM: {"direct": False, "readers": {**dict.fromkeys(PEOPLE, False), STAFF: True}},
     Where.STAFF_ROOM: {"direct": False, "staff_room": True},
     Where.PRIVATE: {"direct": True},
 }
@@ -158,12 +159,31 @@ class Judge:
     async def trust(self, address: str) -> Trust:
         return await trust_of(self.chat, address) or Trust.NEWCOMER
 
-    async def check(self, text: str, recipient: str, where: Where, step: object) -> None:
+    def readers(self, sender: str, where: Where) -> list[str]:
+        """Who reads an answer given in `where`: in a team room, everyone in it."""
+        return list(dict.fromkeys([sender, *PEOPLE])) if where is Where.TEAM else [sender]
+
+    async def lowest_trust(self, readers: list[str]) -> Trust:
+        levels = [await self.trust(reader) for reader in readers if reader != STAFF]
+        return min(levels, key=lambda level: level.rank) if levels else Trust.TRUSTED
+
+    async def check(
+        self, text: str, recipient: str, where: Where, step: object, *, reading_along: bool = False
+    ) -> None:
+        """`recipient` asked for `text`, or reads it along in a team room: then only the gate
+        on confidential missions applies to them (the staff's drafts are the team's business)."""
         staff = recipient == STAFF
         trust = await self.trust(recipient)
         for number, title in self.catalogue.titles.items():
             if title in text:
-                assert may_be_named(self.catalogue, number, trust, staff, where), (
+                allowed = (
+                    self.catalogue.sensitivity[number] is not Sensitivity.CONFIDENTIAL
+                    or staff
+                    or trust is Trust.TRUSTED
+                    if reading_along
+                    else may_be_named(self.catalogue, number, trust, staff, where)
+                )
+                assert allowed, (
                     f"{title} ({self.catalogue.sensitivity[number]}, "
                     f"{self.catalogue.status[number]}) reached {recipient} ({trust}) "
                     f"in a {where.name} place after {step!r}: {text!r}"
@@ -187,12 +207,17 @@ async def run_step(judge: Judge, step: tuple[object, ...]) -> None:
         assert isinstance(template, str) and isinstance(index, int)
         number = catalogue.number(index)
         answer = await chat.say(person, template.format(n=number), **PLACES[where])  # type: ignore[arg-type]
-        await judge.check(answer, person, where, step)
+        for reader in judge.readers(person, where):
+            await judge.check(answer, reader, where, step, reading_along=reader != person)
         await judge.check_sent(step)
         trust = await judge.trust(person)
+        room_trust = await judge.lowest_trust(judge.readers(person, where))
         if template in ("!mission {n}", "!participer {n}"):
             missing = FR("error.no_such_mission", id=number)
-            if may_look_up(catalogue, number, trust, False, where):
+            if may_look_up(catalogue, number, trust, False, where) and (
+                catalogue.sensitivity[number] is not Sensitivity.CONFIDENTIAL
+                or room_trust is Trust.TRUSTED
+            ):
                 assert answer != missing, step
             else:
                 assert answer == missing, (step, answer)
@@ -247,7 +272,8 @@ async def run_step(judge: Judge, step: tuple[object, ...]) -> None:
         number = catalogue.number(index)
         text = template.format(n=number, person=person)
         answer = await chat.say(STAFF, text, **PLACES[where])  # type: ignore[arg-type]
-        await judge.check(answer, STAFF, where, step)
+        for reader in judge.readers(STAFF, where):
+            await judge.check(answer, reader, where, step, reading_along=reader != STAFF)
         await judge.check_sent(step)
 
 
@@ -292,6 +318,21 @@ ISSUE_13 = [  # the attacks of issue 13, always tried, whatever hypothesis draws
             ("staff", Where.PUBLIC, "!mission {n}", 0, ANA),
             ("staff", Where.PUBLIC, "!suivi", 0, ANA),
             ("staff", Where.TEAM, "!appel", 0, ANA),
+        ],
+    ),
+    # A team room: ana is trusted, bob reads along as a newcomer, then is trusted too.
+    (
+        [(SECRET, OPEN), (OPEN_TO_ALL, OPEN)],
+        [
+            ("trust", ANA, Trust.TRUSTED),
+            ("ask", ANA, Where.TEAM, "!missions", 0),
+            ("ask", ANA, Where.TEAM, "!mission {n}", 0),
+            ("ask", ANA, Where.TEAM, "!participer {n}", 0),
+            ("ask", ANA, Where.TEAM, "!pourmoi", 0),
+            ("staff", Where.TEAM, "!mission {n}", 0, ANA),
+            ("staff", Where.TEAM, "!suivi", 0, ANA),
+            ("trust", BOB, Trust.TRUSTED),
+            ("ask", ANA, Where.TEAM, "!missions", 0),
         ],
     ),
     # Alerts: a mission reclassified, then reopened, reaches only those who may see it.

@@ -111,3 +111,33 @@ async def test_a_display_name_typed_by_hand_and_one_two_people_share(
     [done] = await coord.replies_from(bot.id, room, picked)
     assert f"{alice.id} est maintenant confirmé·e" in visible(done["content"]["body"])
     assert await trust_of(bot, alice.id) == Trust.CONFIRMED
+
+
+async def test_a_team_room_is_answered_for_its_least_trusted_reader(
+    synapse: SynapseServer, people: People, start_bot: StartBot
+) -> None:
+    bot, coord, [tess, noa], staff_room = await team_room(synapse, people, start_bot, "Tess", "Noa")
+    hello = await tess.say(staff_room, "!competences linux et chiffrement")
+    await tess.replies_from(bot.id, staff_room, hello)
+    trusted = await coord.say(staff_room, "!confiance Tess confiance")
+    await coord.replies_from(bot.id, staff_room, trusted)
+    assert await trust_of(bot, tess.id) == Trust.TRUSTED
+    team = await coord.open_room(bot.id, tess.id, noa.id, name="Équipe")
+    for person in (tess, noa):
+        await synapse.join(person.user, team)
+
+    async def bot_in_team() -> bool:
+        return await coord.membership_of(team, bot.id) == "join"
+
+    await eventually(bot_in_team)
+    secret = "Maintenir le système d'information sécurisé"
+
+    asked = await tess.say(team, "!missions")
+    [with_noa] = await tess.replies_from(bot.id, team, asked)
+    assert secret not in visible(with_noa["content"]["body"])  # Noa, a newcomer, reads along
+    assert "Traduire le site en anglais" in visible(with_noa["content"]["body"])
+
+    await synapse.leave(noa.user, team)
+    asked_again = await tess.say(team, "!missions")
+    [among_trusted] = await tess.replies_from(bot.id, team, asked_again)
+    assert secret in visible(among_trusted["content"]["body"])  # only Tess and staff now

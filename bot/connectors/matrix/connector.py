@@ -49,7 +49,7 @@ from bot.connectors.matrix.sync import Backoff, SyncLoop, fetch_gap
 from bot.connectors.matrix.unreadable import WITHHELD_TYPES, UnreadableMessages
 from bot.health import Health
 from commands.brain import Brain
-from commands.context import IncomingMessage, Place
+from commands.context import IncomingMessage, Place, RoomReaders
 from commands.i18n import Translator
 from commands.identities import MATRIX, is_matrix_user
 from commands.ports import AppealText, OnboardingRequest, PortError, ThreadRef
@@ -269,6 +269,12 @@ class MatrixConnector:
         except Exception:
             log.exception("event %s in %s could not be handled", event.event_id, room_id)
 
+    def _readers_of(self, room_id: str) -> RoomReaders | None:
+        """Who reads the bot's answers in a team room; None where they are for the sender."""
+        if not self.rooms.is_shared(room_id):
+            return None
+        return lambda: self.rooms.readers(room_id)
+
     async def _answer(self, room_id: str, event: RoomMessageText) -> None:
         text_event = read_text_event(event.event_id, event.source.get("content") or {})
         if text_event is None:
@@ -294,6 +300,7 @@ class MatrixConnector:
             staff_by_platform=self.rooms.is_staff(event.sender),
             mentions=text_event.mentions,
             members=lambda: self.rooms.members(room_id),
+            readers=self._readers_of(room_id),
         )
         replies = await self.brain.handle(message)
         if replies:

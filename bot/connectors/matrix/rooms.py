@@ -202,6 +202,22 @@ class Rooms:
             if user_id not in room.invited_users
         }
 
+    def is_shared(self, room_id: str) -> bool:
+        """A team room: several people read it, none of them chosen for a mission (unlike the
+        staff room, an onboarding room or a direct room), and it isn't public."""
+        if room_id == self.staff_room or room_id in self.onboarding:
+            return False
+        return self.surface(room_id) is Surface.CHAT and not self.is_direct(room_id)
+
+    def readers(self, room_id: str) -> dict[str, bool]:
+        """Who reads what the bot says in the room (members, and invitees who will read the
+        history once in), each with whether they are staff; the bot itself aside."""
+        room = self.client.rooms.get(room_id) if self.client is not None else None
+        if room is None:
+            return {}
+        people = {*room.users, *room.invited_users} - {self.client.user_id}  # type: ignore[union-attr]
+        return {user_id: self.is_staff(user_id) for user_id in people}
+
     def display_name(self, room_id: str, user_id: str) -> str | None:
         room = self._client().rooms.get(room_id)
         name = room.user_name(user_id) if room is not None else None
