@@ -130,6 +130,9 @@ async def publish_call(
         return
     async with ctx.database.session() as session:
         await record_appeal(session, platform, places, draft, ctx.sender, now=ctx.now())
+    if any(appeal_store.is_pending(place) for place in places):
+        await ctx.replace_replies([ctx.t("appeal.held", channel=where)])
+        return
     await ctx.replace_replies([ctx.t("appeal.published", count=len(places), channel=where)])
 
 

@@ -44,7 +44,11 @@ async def newest_forum_call(session: AsyncSession) -> Appeal | None:
 async def board_fingerprint(session: AsyncSession) -> BoardFingerprint:
     """One small query, cheaper than reading the board, for changes made by another process."""
     public = visible_missions(ANONYMOUS, Surface.PUBLIC).order_by(None).subquery()
-    newest_call = select(func.max(Appeal.id)).where(Appeal.channel == FORUM).scalar_subquery()
+    newest_call = (
+        select(func.max(Appeal.id))
+        .where(Appeal.channel == FORUM, appeal_store.published())
+        .scalar_subquery()
+    )
     row = (
         await session.execute(
             select(func.count(), func.max(public.c.updated_at), newest_call).select_from(public)

@@ -10,9 +10,12 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from bot.connectors.discourse.api import ARCHETYPE_PRIVATE_MESSAGE
+from storage import appeals as appeal_store
 from storage.database import Database
 from storage.models import Engagement
 from tests.discourse.forum import (
+    APPEALS,
+    ASSOCIATIONS,
     BOT,
     COORDINATION,
     ForumWorld,
@@ -130,6 +133,32 @@ async def test_an_answer_held_for_approval_is_neither_lost_nor_posted_again(
 
     bot_answers = [p for p in world.forum.posts_in(topic.id) if p.username == BOT]
     assert [p.raw for p in bot_answers] == [pending.raw], "it appears once approved, alone"
+
+
+async def test_a_call_held_for_approval_is_followed_once_approved_and_never_posted_again(
+    world: ForumWorld,
+) -> None:
+    world.forum.add_category(
+        APPEALS, "Appels à bénévoles", parent=ASSOCIATIONS, require_topic_approval=True
+    )
+
+    [told] = await world.staff_says("!appel publier forum")
+
+    assert "en attente de validation" in told and "sans rien republier" in told
+    [pending] = world.forum.pending_posts
+    await world.poll()  # nothing to follow yet: the call isn't visible
+    first_post = world.forum.approve(pending.id)  # the CHATONS moderators agree, later
+    topic_id = first_post.topic_id
+    world.forum.member_posts("bob", topic_id, "Bonjour ! Je fais du CSS et un peu de traduction.")
+    world.later(3600)  # the hourly look at the calls' category
+    await world.poll()
+
+    [answer] = world.answers(topic_id)
+    assert answer.raw.startswith("@bob ")
+    async with world.database.session() as session:
+        assert await appeal_store.places(session, "forum") == [str(topic_id)]
+    topics_posted = [r for r in world.forum.requests_to("/posts", "POST") if form(r).get("title")]
+    assert len(topics_posted) == 1, "the call was sent once, never published again"
 
 
 async def test_a_new_account_s_first_post_is_held_and_the_staff_know_why(

@@ -23,6 +23,7 @@ from commands.i18n import Translator
 from commands.identities import DISCOURSE, forum_username, safe_forum_username
 from commands.ports import AppealText, OnboardingRequest, PortError, ThreadRef
 from commands.text import Mentions, no_mentions, user_text
+from storage import appeals as appeal_store
 
 log = logging.getLogger(__name__)
 
@@ -333,7 +334,8 @@ class ForumOutbound:
     # ----------------------------------------------------------------- AppealPublisher
 
     async def publish_appeal(self, appeal: AppealText) -> list[str]:
-        """A new topic in `discourse.appeal_category`; returns its id."""
+        """A new topic in `discourse.appeal_category`; returns its id, or the pending place
+        naming it by title when the forum holds it for its moderators."""
         category = self.config.appeal_category
         if category is None:
             raise PortError(
@@ -359,9 +361,9 @@ class ForumOutbound:
             except ForumError as error:
                 log.warning("appeal not published: %s", error)
                 raise port_error(error) from error
-            if isinstance(created, QueuedPost):
+            if isinstance(created, QueuedPost):  # followed once approved (watcher.py)
                 log.warning("appeal held for the forum's moderators")
-                raise PortError(PLATFORM, "held for approval", key="discourse.appeal_queued")
+                return [appeal_store.pending_place(title)]
             return [str(created.topic_id)]
         raise AssertionError("unreachable")
 

@@ -25,6 +25,8 @@ from bot.connectors.discourse.api import Notification, NotificationType, Post
 from bot.connectors.discourse.client import CHUNK_SIZE, ForumClient, ForumError, ForumRefused
 from bot.connectors.discourse.incoming import ForumInbox
 from bot.connectors.discourse.pacing import SAFETY_NET_SECONDS
+from commands.text import fold
+from storage import appeals as appeal_store
 from storage import state
 from storage.database import Database
 
@@ -77,6 +79,15 @@ class Trigger:
     first_post_number: int
     private: bool = False
     notification_ids: list[int] = field(default_factory=list)
+
+
+def same_title(sent: str, shown: str) -> bool:
+    """The title the bot sent, as the forum shows it: same letters and digits."""
+
+    def letters(title: str) -> str:
+        return "".join(c for c in fold(title) if c.isalnum())
+
+    return letters(sent) == letters(shown)
 
 
 class ForumWatcher:
@@ -181,18 +192,24 @@ class ForumWatcher:
 
     async def _safety_net(self, triggers: dict[int, Trigger]) -> None:
         """Hourly, and at the first poll: the appeal topics that grew past their cursor
-        (in case a notification was ever missed)."""
+        (in case a notification was ever missed), and the calls the forum held for its
+        moderators, followed from the moment they show in the category."""
         now = self.client.timer.monotonic()
         if self._safety_net_at is not None and now - self._safety_net_at < SAFETY_NET_SECONDS:
             return
         appeal_topics = await self.inbox.appeal_topics()
-        if not appeal_topics or self.config.appeal_category is None:
+        async with self.database.session() as session:
+            held = await appeal_store.pending(session, "forum")
+        if not (appeal_topics or held) or self.config.appeal_category is None:
             self._safety_net_at = now
             return
         category = self.config.appeal_category
         for page in range(MAX_TOPIC_LIST_PAGES):
             listing = await self.client.category_topics(category, page)
             for item in listing.topic_list.topics:
+                fresh = held and item.id not in appeal_topics
+                if fresh and await self._settle_held(held, item.id, item.title):
+                    appeal_topics.add(item.id)
                 if item.id in appeal_topics and item.id not in triggers:
                     cursor = await self._topic_cursor(item.id)
                     if item.highest_post_number > cursor:
@@ -200,6 +217,18 @@ class ForumWatcher:
             if not listing.topic_list.more_topics_url:
                 break
         self._safety_net_at = now
+
+    async def _settle_held(self, held: dict[int, str], topic_id: int, title: str) -> bool:
+        """`topic_id` is a call the forum held, now approved (Discourse may have tidied its
+        title: `TextCleaner.clean_title`, so letters and digits are compared)."""
+        appeal_id = next((a for a, t in held.items() if same_title(t, title)), None)
+        if appeal_id is None:
+            return False
+        async with self.database.session() as session:
+            await appeal_store.settle(session, appeal_id, str(topic_id))
+        del held[appeal_id]
+        log.info("the call held for approval is now topic %s: followed", topic_id)
+        return True
 
     # ----------------------------------------------------------------- reading a topic
 
