@@ -50,6 +50,26 @@ async def test_answers_owed_at_a_crash_are_posted_after_the_restart(world: Forum
     assert len(world.answers(topic_id)) == 1
 
 
+async def test_a_restarting_bot_never_spends_the_forums_daily_allowance_twice(
+    world: ForumWorld,
+) -> None:
+    assert world.connector is not None
+    await world.connector.start(watch=False)
+    topic_id = await world.publish_appeal()
+    world.forum.member_posts("bob", topic_id, "Bonjour, je fais du CSS et du HTML.")
+    await world.poll()
+    spent = world.connector.client.day.used()
+    assert spent == len(world.forum.requests), "every request the forum saw is counted"
+
+    world.later(600)
+    again = await world.start(preflight=False)  # the first one stops and keeps its count
+    await again.start(watch=False)
+
+    assert again.client.day.used() == spent, "the last day's requests still count"
+    world.later(24 * 3600)
+    assert again.client.day.used() == 0, "a day later, none does"
+
+
 async def test_a_429_storm_is_waited_out(world: ForumWorld) -> None:
     topic_id = await world.publish_appeal()
     world.forum.member_posts("alice", topic_id, ALICE)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
+from datetime import datetime
 from typing import Any
 
 from bot.app import Tremplin
@@ -33,6 +35,9 @@ MAX_SLOWDOWN = 4
 STOP_GRACE_SECONDS = 10.0
 # The limits last told to the staff, so a restart doesn't tell them again.
 TOLD_LIMITS = "discourse:limits_told"
+# The key's requests of the last day, kept across restarts: a bot restarting in a loop must
+# not spend the forum's daily allowance twice.
+REQUESTS_LAST_DAY = "discourse:requests_last_day"
 
 
 class DiscourseConnector:
@@ -99,6 +104,7 @@ class DiscourseConnector:
         """Register with the hub and, with `watch`, check the account then poll."""
         self.register()
         self._stopping.clear()
+        await self._restore_spending()
         if watch:
             self._loop_task = asyncio.create_task(self._watch(), name="discourse-watcher")
 
@@ -118,7 +124,32 @@ class DiscourseConnector:
             for task in self._webhook_tasks:
                 task.cancel()
         self.brain.services.hub.unregister(self)
+        await self._keep_spending()
         await self.client.close()
+
+    async def _restore_spending(self) -> None:
+        async with self.brain.database.session() as session:
+            saved = await state.get_value(session, REQUESTS_LAST_DAY)
+        try:
+            kept = json.loads(saved) if saved else None
+            at = datetime.fromisoformat(kept["at"]) if kept else None
+            minutes = {int(m): int(n) for m, n in kept["minutes"].items()} if kept else {}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            log.warning("the forum key's spending kept at the last stop is unreadable: ignored")
+            return
+        if at is not None:
+            elapsed = max(0.0, (self.brain.services.clock() - at).total_seconds())
+            self.client.day.restore(minutes, elapsed)
+
+    async def _keep_spending(self) -> None:
+        """Remember the key's spending of the last day (after each poll, and at stop)."""
+        now = self.brain.services.clock()
+        kept = {"at": now.isoformat(), "minutes": self.client.day.minutes_ago()}
+        try:
+            async with self.brain.database.session() as session:
+                await state.set_value(session, REQUESTS_LAST_DAY, json.dumps(kept), now)
+        except Exception:  # only a count: the next poll tries again
+            log.exception("the forum key's spending could not be kept")
 
     # ----------------------------------------------------------------- what the forum allows
 
@@ -207,6 +238,7 @@ class DiscourseConnector:
                 log.exception("forum poll crashed")
                 self._failures += 1
                 self.health.report(PLATFORM, False, "poll crashed (see the log)")
+            await self._keep_spending()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.next_pause())
 

@@ -117,6 +117,29 @@ class DayBudget:
     def record(self) -> None:
         self._sent.append(self._timer.monotonic())
 
+    def minutes_ago(self) -> dict[int, int]:
+        """The requests of the last 24 hours by whole minutes ago (to keep across a restart:
+        a monotonic time means nothing to the next process)."""
+        now = self._timer.monotonic()
+        self._expire(now)
+        counts: dict[int, int] = {}
+        for sent in self._sent:
+            minute = int((now - sent) // 60)
+            counts[minute] = counts.get(minute, 0) + 1
+        return counts
+
+    def restore(self, minutes_ago: dict[int, int], elapsed: float = 0.0) -> None:
+        """Count again the requests an earlier process sent (`minutes_ago`, saved `elapsed`
+        seconds ago), oldest first, as if sent at the end of their minute (never earlier)."""
+        now = self._timer.monotonic()
+        earlier = sorted(
+            (now - elapsed - minute * 60.0, count)
+            for minute, count in minutes_ago.items()
+            if minute >= 0 and count > 0
+        )
+        restored = [at for at, count in earlier if at > now - DAY_SECONDS for _ in range(count)]
+        self._sent = deque(sorted([*restored, *self._sent]))
+
 
 class WriteKind(StrEnum):
     """What a POST /posts creates: Discourse limits each kind on its own."""
