@@ -103,20 +103,21 @@ def score_mission(
     `skills` gives each held tag its position in what the person said.
     """
     levels = profile.levels if profile is not None else {}
-    shared = [tag for tag in mission.skills if tag in skills]
-    if not mission.entry_door:  # a skill still being learnt opens entry doors only
+    mission_skills, entry_door = mission.skills, mission.entry_door  # read once: ORM attributes
+    shared = [tag for tag in mission_skills if tag in skills]
+    if levels and not entry_door:  # a skill still being learnt opens entry doors only
         shared = [tag for tag in shared if levels.get(tag) is not SkillLevel.LEARNING]
     if not shared:
         return None
     shared.sort(key=skills.__getitem__)
-
-    def known(tag: str) -> float:
-        return LEVEL_WEIGHT[levels.get(tag, SkillLevel.STATED)]
-
-    strength = sum(weight(tag) * known(tag) for tag in shared)
-    covered = sum(weight(tag) * min(known(tag), 1.0) for tag in shared)
-    score = strength + covered / sum(map(weight, mission.skills))
-    if newcomer and mission.entry_door:
+    if levels:
+        known = [(weight(tag), LEVEL_WEIGHT[levels.get(tag, SkillLevel.STATED)]) for tag in shared]
+        strength = sum(tag_weight * level for tag_weight, level in known)
+        covered = sum(tag_weight * min(level, 1.0) for tag_weight, level in known)
+    else:  # every skill at the level stated: weight 1
+        strength = covered = sum(map(weight, shared))
+    score = strength + covered / sum(map(weight, mission_skills))
+    if newcomer and entry_door:
         score += ENTRY_DOOR_BONUS
     rhythm_fits = commitment is not None and mission.commitment == commitment
     if rhythm_fits:
