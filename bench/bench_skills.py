@@ -1,6 +1,6 @@
 """Understanding people's words: quality on the labelled set, and speed.
 
-Prints, for each part of the set (tests/understanding: built on, held out, the two blind
+Prints, for each part of the set (tests/understanding: built on, held out, the three blind
 batches, all), top-1, top-3, MRR, skill precision and recall, refusal violations, honest
 nothing-fits answers and the time per text; then the median time to read a 1,000-character
 message (skills, refusals, levels, time: `understand`) and to extract its tags alone.
@@ -75,6 +75,7 @@ def quality_rows(report: Report) -> list[tuple[str, ...]]:
         ("held out (read for vocabulary)", report.of(holdout=True, blind=False)),
         ("blind 1 (then read for fixes)", report.of(source="blind_cases")),
         ("blind 2 (measured only)", report.of(source="blind_cases_2")),
+        ("blind 3 (first measured)", report.of(source="blind_cases_3")),
         ("all", report),
     ]
     return [
