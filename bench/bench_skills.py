@@ -75,7 +75,7 @@ def quality_rows(report: Report) -> list[tuple[str, ...]]:
         ("held out (read for vocabulary)", report.of(holdout=True, blind=False)),
         ("blind 1 (then read for fixes)", report.of(source="blind_cases")),
         ("blind 2 (measured only)", report.of(source="blind_cases_2")),
-        ("blind 3 (first measured)", report.of(source="blind_cases_3")),
+        ("blind 3 (first measured, then read for fixes)", report.of(source="blind_cases_3")),
         ("all", report),
     ]
     return [

@@ -1,6 +1,7 @@
 """Ranking missions for one volunteer: the gates are applied before, here only the order.
 
-What decides, in this order: a refused skill excludes a mission; for newcomers, entry doors
+What decides, in this order: a refused skill excludes a mission (a refused broad skill, what
+it covers: "nul en informatique" excludes the servers); for newcomers, entry doors
 come first; then the score (the person's skills the mission uses, weighed by how specific they
 are and how well the person knows them, and how much of the mission they cover), lowered when
 the mission asks more time than offered, raised when its rhythm is the one preferred; equal
@@ -151,7 +152,7 @@ def rank(
     order = {tag: index for index, tag in enumerate(profile.skills)}
     weight = cache(taxonomy.specificity)
     stated = frozenset(order)
-    refused = profile.refused
+    refused = taxonomy.refusal_reach(profile.refused)
     matches = []
     for mission in missions:
         if stated.isdisjoint(mission.skills):  # most missions: skip them cheaply

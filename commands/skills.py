@@ -133,6 +133,7 @@ class Skill:
     broad: bool = False
     implies: tuple[str, ...] = ()
     weight: float | None = None  # explicit specificity; None: 0.5 when broad, else 1.0
+    covers: tuple[str, ...] = ()  # refusing this tag refuses these too ("no computing at all")
 
     def label(self, language: str) -> str:
         """The label in "fr" (any French locale) or else English."""
@@ -297,6 +298,9 @@ class Taxonomy:
             _check_skill(skill, self._skills)
             self._skills[skill.tag] = skill
         self._closure = {tag: _implied(tag, self._skills) for tag in self._skills}
+        for skill in self._skills.values():
+            _check_tags(skill.covers, self._skills, f"what {skill.tag!r} covers")
+        self._refusal_reach = functools.lru_cache(maxsize=1024)(self._refusal_reach_uncached)
         self._stop = frozenset(fold_letters(word) for word in (*STOP_WORDS, *stop_words))
         self._not_typos = frozenset(fold_letters(word) for word in not_typos)
         self._exact: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -415,6 +419,17 @@ class Taxonomy:
         """How much a shared tag says about a match: broad tags less, unknown tags 1.0."""
         skill = self._skills.get(tag)
         return skill.specificity if skill else 1.0
+
+    def refusal_reach(self, refused: frozenset[str]) -> frozenset[str]:
+        """The tags a set of refusals turns down: each refused tag, and what a refused broad
+        tag covers ("nul en informatique" turns down servers, code and digital workshops)."""
+        if not refused:
+            return refused
+        return self._refusal_reach(refused)
+
+    def _refusal_reach_uncached(self, refused: frozenset[str]) -> frozenset[str]:
+        covered = [t for tag in refused if (skill := self._skills.get(tag)) for t in skill.covers]
+        return refused | frozenset(covered) if covered else refused
 
     def implied(self, tag: str) -> tuple[str, ...]:
         """The tags that come with a tag (transitively), without the tag itself."""
@@ -673,6 +688,9 @@ def _skill_from_entry(entry: Any) -> Skill:
     tag = entry.get("tag")
     aliases = entry.get("aliases") or []
     implies = entry.get("implies") or []
+    covers = entry.get("covers") or []
+    if not isinstance(covers, list) or not all(isinstance(t, str) for t in covers):
+        raise ValueError(f"taxonomy: covers of {tag!r} must be a list of tags")
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise ValueError(f"taxonomy: aliases of {tag!r} must be a list of strings")
     if not isinstance(implies, list) or not all(isinstance(t, str) for t in implies):
@@ -689,6 +707,7 @@ def _skill_from_entry(entry: Any) -> Skill:
         broad=broad,
         implies=tuple(implies),
         weight=None if weight is None else float(weight),
+        covers=tuple(covers),
     )
 
 

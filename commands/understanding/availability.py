@@ -30,6 +30,12 @@ _PERIOD_PER_MONTH = {
     "ans": 1 / 12, "annee": 1 / 12, "annees": 1 / 12, "year": 1 / 12, "years": 1 / 12,
     "quinzaine": 2.0, "fortnight": 2.0,
 }  # fmt: skip
+# "le dimanche", "on Sundays", "le week-end": a day of every week.
+_WEEKLY_DAYS = (
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "monday",
+    "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "week-end", "weekend",
+    "week end",
+)  # fmt: skip
 _VAGUE = {"quelques": 3.0, "a few": 3.0, "few": 3.0, "a couple of": 2.0, "a couple": 2.0,
           "couple of": 2.0, "une demi": 0.5, "demi": 0.5, "half an": 0.5, "half a": 0.5,
           "half": 0.5, "a": 1.0, "an": 1.0}  # fmt: skip
@@ -38,11 +44,13 @@ _NUMBER = r"\d+(?:[.,]\d+)?|" + "|".join(
 )
 _UNIT = "|".join(sorted((re.escape(u) for u in _UNIT_HOURS), key=len, reverse=True))
 _PERIOD = "|".join(sorted((re.escape(p) for p in _PERIOD_PER_MONTH), key=len, reverse=True))
+_DAY = "|".join(sorted((re.escape(d) for d in _WEEKLY_DAYS), key=len, reverse=True))
 _OFFER = re.compile(
     rf"(?<![\w.,])(?P<low>{_NUMBER})(?:\s*(?:-|a|to|ou|or)\s*(?P<high>{_NUMBER}))?\s*"
-    rf"(?P<unit>{_UNIT})(?!\w)\s*(?:max(?:imum)?\s*|environ\s*|about\s*|max\.\s*)?"
-    rf"(?:par|per|a|an|each|every|chaque|tous les|toutes les|dans la|dans le|au|/)\s*"
-    rf"(?P<period>{_PERIOD})(?!\w)"
+    rf"(?P<unit>{_UNIT})(?!\w)(?:\s*(?:ou|or)\s*(?P<after>{_NUMBER})(?!\w))?"
+    rf"\s*(?:max(?:imum)?\s*|environ\s*|about\s*|max\.\s*)?"
+    rf"(?:(?:par|per|a|an|each|every|chaque|tous les|toutes les|dans la|dans le|au|/)\s*"
+    rf"(?P<period>{_PERIOD})(?!\w)|(?:le|les|on|every|chaque|tous les)\s*(?:{_DAY})s?(?!\w))"
 )
 _EFFORT = re.compile(
     rf"(?P<amount>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT})(?!\w)"
@@ -59,13 +67,16 @@ def _number(text: str) -> float:
 def hours_per_month(text: str) -> float | None:
     """The time a person offers, in hours a month; None if they didn't say.
 
-    A range counts its upper end: what is offered is a ceiling.
+    A range counts its upper end ("2 à 3 h", "une heure ou deux"): what is offered is a
+    ceiling. A day named as habit ("le dimanche", "on Sundays") is once a week.
     """
     match = _OFFER.search(_ascii(text))
     if match is None:
         return None
-    amount = _number(match["high"] or match["low"])
-    return round(amount * _UNIT_HOURS[match["unit"]] * _PERIOD_PER_MONTH[match["period"]], 2)
+    amount = _number(match["high"] or match["after"] or match["low"])
+    period = match["period"]
+    per_month = _PERIOD_PER_MONTH[period] if period is not None else WEEKS_PER_MONTH
+    return round(amount * _UNIT_HOURS[match["unit"]] * per_month, 2)
 
 
 @dataclass(frozen=True)

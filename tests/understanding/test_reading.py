@@ -37,6 +37,10 @@ def read(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         ("Tout sauf Twitter !", "twitter"),
         ("I hate spreadsheets", "tableur"),
         ("Je suis une quiche en informatique", "informatique"),
+        ("Bof le marketing, moi c'est les chiffres", "communication"),
+        ("Le PHP ? Bof.", "php"),
+        ("I can translate, anything except legal texts.", "droit"),
+        ("I don't really do computers", "informatique"),
     ],
 )
 def test_a_refusal_is_heard_and_never_read_as_a_skill(text: str, refused: str) -> None:
@@ -128,6 +132,7 @@ def test_job_titles_and_implied_skills(text: str, skills: tuple[str, ...]) -> No
         ("coach en développement personnel", "développement personnel"),
         ("je l'ai traduit en justice", "traduit en justice"),
         ("Je travaille à la sécu, au service des remboursements", "remboursements"),
+        ("Docker au port depuis vingt ans", "Docker au port"),
     ],
 )
 def test_homonyms_are_no_skill_and_are_said_as_not_understood(
@@ -148,6 +153,31 @@ def test_a_word_is_a_product_name_only_when_written_as_one() -> None:
     assert read("un élément du décor") == ((), ())
     assert read("Element et Nextcloud au quotidien")[0] == ("nextcloud",)  # sentence start
     assert read("Au quotidien : Element et Nextcloud")[0] == ("matrix", "nextcloud")
+
+
+def test_tableau_is_the_charting_tool_only_when_written_as_a_name() -> None:
+    assert read("SQL, Tableau, Power BI")[0] == (
+        "bases-de-donnees",
+        "visualisation-de-donnees",
+        "analyse-de-donnees",
+    )
+    assert read("un tableau de bord")[0] == ()
+
+
+def test_refusing_computing_turns_down_the_digital_missions() -> None:
+    from commands.matching import Profile, rank
+    from storage.enums import Commitment as C
+    from storage.models import Mission
+
+    def mission(number: int, skills: list[str]) -> Mission:
+        return Mission(id=number, ref=str(number), title="", skills=skills, entry_door=False,
+                       commitment=C.ONE_OFF, effort="2 h")  # fmt: skip
+
+    missions = [mission(1, ["vie-privee", "formation"]), mission(2, ["relecture", "formation"])]
+    profile = Profile.from_understanding(
+        understand("Retired teacher, I don't really do computers.", TAXONOMY)
+    )
+    assert [m.mission.id for m in rank(missions, profile, TAXONOMY, newcomer=False)] == [2]
 
 
 def test_figma_is_interface_design_not_user_research() -> None:
@@ -171,6 +201,9 @@ def test_figma_is_interface_design_not_user_research() -> None:
         ("Fluent in German, rusty Spanish", {"allemand": SkillLevel.EXPERT}),
         ("Linux admin for 15 years", {"linux": SkillLevel.EXPERT}),
         ("Not great at CSS", {"css": SkillLevel.BEGINNER}),
+        ("En anglais je me débrouille, sans plus.", {"anglais": SkillLevel.BEGINNER}),
+        ("Python, 6 mois d'expérience", {"python": SkillLevel.BEGINNER}),
+        ("Traductrice pro", {"traduction": SkillLevel.EXPERT}),
         ("un peu d'accessibilité", {"accessibilite": SkillLevel.BEGINNER}),
         ("je fais du CSS", {"css": SkillLevel.STATED}),
     ],
@@ -197,6 +230,9 @@ def test_levels_are_kept(text: str, levels: dict[str, SkillLevel]) -> None:
         ("3 à 4 h par semaine", 17.33),
         ("2h/mois", 2.0),
         ("le mardi à 18h", None),
+        ("une heure ou deux le dimanche", 8.67),
+        ("two hours on Sundays", 8.67),
+        ("8 h le jour, je dors la nuit", None),
         ("depuis 6 ans", None),
     ],
 )
