@@ -29,8 +29,9 @@ async def announce_new_mission(ctx: Context, mission: Mission) -> int:
             continue
         if not can_see(mission, Viewer(trust=volunteer.trust), Surface.CHAT):
             continue
-        if not set(volunteer.refused_skills).isdisjoint(mission.skills):
-            continue  # never a mission on a skill the person refused
+        refused = ctx.services.taxonomy.refusal_reach(frozenset(volunteer.refused_skills))
+        if not refused.isdisjoint(mission.skills):
+            continue  # never a mission on a skill the person refused, as ranking reads it
         t = Translator(volunteer.language)
         text = t("alerts.new_mission", line=mission_line(mission, t), id=mission.id)
         outbox.append((volunteer.identities[0].address, text))

@@ -192,6 +192,24 @@ async def test_alerts_reach_opted_in_volunteers_once_a_day(chat: Chat, clock) ->
     assert len(chat.platform.direct) == 2
 
 
+async def test_no_alert_for_a_mission_a_refusal_turns_down_as_ranking_reads_it(
+    chat: Chat,
+) -> None:
+    understood = await chat.say(
+        "alice", "!competences Je suis nulle en informatique, mais la communication, j'adore !"
+    )
+    assert "pas : Informatique" in understood or "pas : informatique" in understood.lower()
+    await chat.say("alice", "!alertes oui")
+    await chat.say(
+        "staff", "!mission ajouter\ntitre: Refaire le site\ncompétences: communication, wordpress"
+    )
+    assert chat.platform.direct == [], "WordPress is computing, which she turned down"
+    await chat.say(
+        "staff", "!mission ajouter\ntitre: Plan de communication\ncompétences: communication"
+    )
+    assert [address for address, _ in chat.platform.direct] == ["console:alice"]
+
+
 async def test_confidential_missions_are_never_alerted_to_newcomers(chat: Chat) -> None:
     await chat.say("alice", "!competences chiffrement")
     await chat.say("alice", "!alertes oui")
