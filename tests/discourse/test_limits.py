@@ -3,8 +3,8 @@ private messages and groups; what the bot does about each, and what it tells peo
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest_asyncio
 from sqlalchemy import select
@@ -38,38 +38,37 @@ def pm_requests(forum: FakeDiscourse) -> list[dict[str, str]]:
     ]
 
 
-@pytest_asyncio.fixture
-async def newcomer_bot(
-    timeline: Timeline, forum_db: Database, tmp_path: Path
+@contextlib.asynccontextmanager
+async def bot_on_forum(
+    timeline: Timeline, forum_db: Database, *, bot_trust_level: int = 1, bot_is_new: bool = False
 ) -> AsyncIterator[ForumWorld]:
-    """The bot's account was created today (trust level 1): its first day's limits apply."""
+    """Tremplin started, with the example catalogue, on a forum where the bot's account is
+    as told."""
     forum = new_forum(timeline)
-    populate(forum, bot_is_new=True)
+    populate(forum, bot_trust_level=bot_trust_level, bot_is_new=bot_is_new)
     await forum.start()
     world = ForumWorld(forum, forum_db, timeline)
-    await world.start()
-    await world.load_catalogue()
     try:
+        await world.start()
+        await world.load_catalogue()
         yield world
     finally:
         await world.close()
         await forum.stop()
+
+
+@pytest_asyncio.fixture
+async def newcomer_bot(timeline: Timeline, forum_db: Database) -> AsyncIterator[ForumWorld]:
+    """The bot's account was created today (trust level 1): its first day's limits apply."""
+    async with bot_on_forum(timeline, forum_db, bot_is_new=True) as world:
+        yield world
 
 
 @pytest_asyncio.fixture
 async def trust_level_0_bot(timeline: Timeline, forum_db: Database) -> AsyncIterator[ForumWorld]:
     """The bot's account is at trust level 0 (a year old, it has posted before)."""
-    forum = new_forum(timeline)
-    populate(forum, bot_trust_level=TrustLevel.NEW)
-    await forum.start()
-    world = ForumWorld(forum, forum_db, timeline)
-    await world.start()
-    await world.load_catalogue()
-    try:
+    async with bot_on_forum(timeline, forum_db, bot_trust_level=TrustLevel.NEW) as world:
         yield world
-    finally:
-        await world.close()
-        await forum.stop()
 
 
 async def test_a_first_day_reply_limit_holds_back_replies_only(newcomer_bot: ForumWorld) -> None:
@@ -164,23 +163,15 @@ async def test_a_call_held_for_approval_is_followed_once_approved_and_never_post
 async def test_a_new_account_s_first_post_is_held_and_the_staff_know_why(
     timeline: Timeline, forum_db: Database
 ) -> None:
-    forum = new_forum(timeline)
-    populate(forum, bot_trust_level=TrustLevel.NEW, bot_is_new=True)
-    await forum.start()
-    world = ForumWorld(forum, forum_db, timeline)
-    try:
-        await world.start()
-        await world.load_catalogue()
-
+    async with bot_on_forum(
+        timeline, forum_db, bot_trust_level=TrustLevel.NEW, bot_is_new=True
+    ) as world:
         replies = await world.staff_says("!appel publier forum")
 
         assert "en attente de validation" in replies[0]
-        assert forum.topics == [] and len(forum.pending_posts) == 1
+        assert world.forum.topics == [] and len(world.forum.pending_posts) == 1
         told = "\n".join(world.staff_room.staff)
         assert "niveau de confiance 0" in told and "messages privés" in told
-    finally:
-        await world.close()
-        await forum.stop()
 
 
 async def test_at_trust_level_0_joining_is_answered_in_the_topic_with_whom_to_write(
