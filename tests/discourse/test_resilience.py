@@ -12,10 +12,6 @@ ALICE = "Bonjour, je fais du CSS et je traduis de l'anglais, je peux aider !"
 BOB = "Salut ! Je m'occupe de WordPress depuis des années, je veux bien aider."
 
 
-def answered(world: ForumWorld, topic_id: int, member: str) -> int:
-    return sum(1 for post in world.answers(topic_id) if post.raw.startswith(f"@{member} "))
-
-
 async def test_a_restart_resumes_from_the_cursors_without_answering_again(
     world: ForumWorld,
 ) -> None:
@@ -28,7 +24,7 @@ async def test_a_restart_resumes_from_the_cursors_without_answering_again(
     report = await world.poll()
 
     assert report.ok, report.errors
-    assert (answered(world, topic_id, "alice"), answered(world, topic_id, "bob")) == (1, 1)
+    assert (world.answered(topic_id, "alice"), world.answered(topic_id, "bob")) == (1, 1)
     assert len(world.answers(topic_id)) == 2
 
 
@@ -45,7 +41,7 @@ async def test_answers_owed_at_a_crash_are_posted_after_the_restart(world: Forum
     report = await world.poll()
 
     assert report.ok and report.answers_flushed == 1
-    assert answered(world, topic_id, "alice") == 1
+    assert world.answered(topic_id, "alice") == 1
     await world.poll()
     assert len(world.answers(topic_id)) == 1
 
@@ -81,7 +77,7 @@ async def test_a_429_storm_is_waited_out(world: ForumWorld) -> None:
     limited = [i for i, r in enumerate(world.forum.requests) if r.status == 429]
     after = world.forum.requests[limited[-1] + 1]
     assert after.time - world.forum.requests[limited[-1]].time >= 0.9, "Retry-After honoured"
-    assert answered(world, topic_id, "alice") == 1
+    assert world.answered(topic_id, "alice") == 1
 
 
 async def test_a_long_429_storm_delays_the_answers_but_loses_none(world: ForumWorld) -> None:
@@ -93,7 +89,7 @@ async def test_a_long_429_storm_delays_the_answers_but_loses_none(world: ForumWo
     reports = [await world.poll() for _ in range(4)]
 
     assert not reports[0].ok and reports[-1].ok
-    assert (answered(world, topic_id, "alice"), answered(world, topic_id, "bob")) == (1, 1)
+    assert (world.answered(topic_id, "alice"), world.answered(topic_id, "bob")) == (1, 1)
     assert len(world.answers(topic_id)) == 2
 
 
@@ -107,7 +103,7 @@ async def test_a_502_storm_is_survived_without_duplicates(world: ForumWorld) -> 
     reports = [await world.poll() for _ in range(4)]
 
     assert not reports[0].ok and reports[-1].ok
-    assert (answered(world, topic_id, "alice"), answered(world, topic_id, "bob")) == (1, 1)
+    assert (world.answered(topic_id, "alice"), world.answered(topic_id, "bob")) == (1, 1)
     assert len(world.answers(topic_id)) == 2
 
 
@@ -123,7 +119,7 @@ async def test_a_post_that_timed_out_is_not_duplicated_when_retried(world: Forum
 
     assert report.ok, report.errors
     assert len(posts) == 3, "the call, the answer that timed out, the same answer again"
-    assert answered(world, topic_id, "alice") == 1, "the forum's memo gave back the first post"
+    assert world.answered(topic_id, "alice") == 1, "the forum's memo gave back the first post"
 
 
 async def test_with_a_user_api_key_a_lost_answer_is_looked_for_before_posting_again(
@@ -145,7 +141,7 @@ async def test_with_a_user_api_key_a_lost_answer_is_looked_for_before_posting_ag
     assert report.ok, report.errors
     assert {r.auth for r in world.forum.requests} == {"user"}
     assert len(world.forum.requests_to("/posts", "POST")) == 2, "no second try: it had landed"
-    assert answered(world, topic_id, "alice") == 1
+    assert world.answered(topic_id, "alice") == 1
 
 
 async def test_the_running_connector_polls_and_stops_cleanly(world: ForumWorld) -> None:
@@ -156,7 +152,7 @@ async def test_the_running_connector_polls_and_stops_cleanly(world: ForumWorld) 
     health = world.connector.health
 
     await world.connector.start()
-    await world.forum.wait_for(lambda: answered(world, topic_id, "alice") == 1)
+    await world.forum.wait_for(lambda: world.answered(topic_id, "alice") == 1)
     await world.connector.stop()  # the poll under way ends first
 
     assert health.parts["discourse"]["ok"] is True
