@@ -300,7 +300,6 @@ class Taxonomy:
         self._closure = {tag: _implied(tag, self._skills) for tag in self._skills}
         for skill in self._skills.values():
             _check_tags(skill.covers, self._skills, f"what {skill.tag!r} covers")
-        self._refusal_reach = functools.lru_cache(maxsize=1024)(self._refusal_reach_uncached)
         self._stop = frozenset(fold_letters(word) for word in (*STOP_WORDS, *stop_words))
         self._not_typos = frozenset(fold_letters(word) for word in not_typos)
         self._exact: dict[tuple[str, ...], tuple[str, ...]] = {}
@@ -423,13 +422,8 @@ class Taxonomy:
     def refusal_reach(self, refused: frozenset[str]) -> frozenset[str]:
         """The tags a set of refusals turns down: each refused tag, and what a refused broad
         tag covers ("nul en informatique" turns down servers, code and digital workshops)."""
-        if not refused:
-            return refused
-        return self._refusal_reach(refused)
-
-    def _refusal_reach_uncached(self, refused: frozenset[str]) -> frozenset[str]:
         covered = [t for tag in refused if (skill := self._skills.get(tag)) for t in skill.covers]
-        return refused | frozenset(covered) if covered else refused
+        return refused.union(covered)
 
     def implied(self, tag: str) -> tuple[str, ...]:
         """The tags that come with a tag (transitively), without the tag itself."""
