@@ -179,6 +179,17 @@ def bot_secrets(user: RegisteredUser) -> Secrets:
     )
 
 
+def password_only(user: RegisteredUser) -> Secrets:
+    """The bot's password and no token: Tremplin signs in by itself."""
+    return Secrets(
+        matrix_access_token=None,
+        matrix_password=user.password,
+        discourse_api_key=None,
+        discourse_webhook_secret=None,
+        mastodon_token=None,
+    )
+
+
 async def new_database(path: Path) -> Database:
     """A migrated SQLite database holding the example catalogue."""
     database = Database(f"sqlite+aiosqlite:///{path}")

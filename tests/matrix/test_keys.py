@@ -17,25 +17,14 @@ from signedjson.key import decode_verify_key_base64
 from signedjson.sign import verify_signed_json
 
 from bench.echo_bot import nio_client
-from bot.config import Secrets
 from bot.connectors.matrix.cross_signing import KEYS_FILE
 from tests.harness.synapse import RegisteredUser, SynapseServer
 from tests.matrix.conftest import RunningBot, StartBot
-from tests.matrix.people import Person, eventually, sync_until, visible
+from tests.matrix.people import Person, eventually, password_only, sync_until, visible
 
 pytestmark = pytest.mark.synapse
 
 KEYS_QUERY = "/_matrix/client/v3/keys/query"
-
-
-def password_only(user: RegisteredUser) -> Secrets:
-    return Secrets(
-        matrix_access_token=None,
-        matrix_password=user.password,
-        discourse_api_key=None,
-        discourse_webhook_secret=None,
-        mastodon_token=None,
-    )
 
 
 async def keys_seen_by(synapse: SynapseServer, viewer: RegisteredUser, user_id: str) -> Any:

@@ -9,44 +9,26 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Secrets
 from tests.harness.synapse import RegisteredUser, SynapseServer
 from tests.matrix.conftest import StartBot
-from tests.matrix.people import Person, room_with_bot
+from tests.matrix.people import Person, password_only, room_with_bot
 
 pytestmark = pytest.mark.synapse
 People = Callable[[str], Awaitable[Person]]
-
-
-def password_only(user: RegisteredUser) -> Secrets:
-    return Secrets(
-        matrix_access_token=None,
-        matrix_password=user.password,
-        discourse_api_key=None,
-        discourse_webhook_secret=None,
-        mastodon_token=None,
-    )
 
 
 async def test_a_password_login_happens_once_then_the_same_device_is_restored(
     synapse: SynapseServer, start_bot: StartBot, tmp_path: Path
 ) -> None:
     user = await synapse.new_user("tremplin")
-    password_only = Secrets(
-        matrix_access_token=None,
-        matrix_password=user.password,
-        discourse_api_key=None,
-        discourse_webhook_secret=None,
-        mastodon_token=None,
-    )
-    first = await start_bot(synapse, user=user, secrets=password_only, device_id=None)
+    first = await start_bot(synapse, user=user, secrets=password_only(user), device_id=None)
     saved = Path(first.config.store_path) / "credentials.json"
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
     device = first.connector.client.device_id if first.connector.client else None
     await first.connector.stop()
 
     second = await start_bot(
-        synapse, database=first.database, user=user, secrets=password_only, device_id=None
+        synapse, database=first.database, user=user, secrets=password_only(user), device_id=None
     )
 
     assert second.connector.client is not None
