@@ -128,18 +128,20 @@ class DiscourseConnector:
         await self.client.close()
 
     async def _restore_spending(self) -> None:
+        """Count again the key's requests of the last day, as kept by the last process."""
         async with self.brain.database.session() as session:
             saved = await state.get_value(session, REQUESTS_LAST_DAY)
+        if not saved:
+            return
         try:
-            kept = json.loads(saved) if saved else None
-            at = datetime.fromisoformat(kept["at"]) if kept else None
-            minutes = {int(m): int(n) for m, n in kept["minutes"].items()} if kept else {}
+            kept = json.loads(saved)
+            at = datetime.fromisoformat(kept["at"])
+            minutes = {int(m): int(n) for m, n in kept["minutes"].items()}
         except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("the forum key's spending kept at the last stop is unreadable: ignored")
             return
-        if at is not None:
-            elapsed = max(0.0, (self.brain.services.clock() - at).total_seconds())
-            self.client.day.restore(minutes, elapsed)
+        elapsed = max(0.0, (self.brain.services.clock() - at).total_seconds())
+        self.client.day.restore(minutes, elapsed)
 
     async def _keep_spending(self) -> None:
         """Remember the key's spending of the last day (after each poll, and at stop)."""
