@@ -121,6 +121,11 @@ class Scan:
     mentions: tuple[Mention, ...]
     unknown: tuple[str, ...]
 
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The tags named, in order of first mention (implied ones not included)."""
+        return tuple(dict.fromkeys(tag for mention in self.mentions for tag in mention.tags))
+
 
 @dataclass(frozen=True)
 class Skill:
@@ -434,8 +439,8 @@ class Taxonomy:
     def extract(self, text: str) -> Extraction:
         """Canonical tags found in free text (first mention first, implied ones last)."""
         scan = self.scan(text)
-        explicit = dict.fromkeys(tag for mention in scan.mentions for tag in mention.tags)
-        found = dict(explicit)
+        explicit = scan.tags
+        found = dict.fromkeys(explicit)
         for tag in explicit:
             found.update(dict.fromkeys(t for t in self._closure[tag] if t not in found))
         return Extraction(tuple(found), scan.unknown)
@@ -447,7 +452,7 @@ class Taxonomy:
         if tag:
             return tag, True
         scan = self.scan(name)
-        explicit = tuple(dict.fromkeys(t for mention in scan.mentions for t in mention.tags))
+        explicit = scan.tags
         if len(explicit) == 1 and not scan.unknown:
             return explicit[0], True
         return slug, False
