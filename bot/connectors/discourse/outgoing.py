@@ -162,9 +162,13 @@ class ForumOutbound:
         group = safe_forum_username(self.config.coordinators_group)
         if not people and group and self.abilities.group_messageable is False:
             people = await self._group_people(group, member)
-        use_group = not people and group is not None
+
+        def contacts() -> list[str]:
+            """Whom the message goes to, besides the member: its people, else the group."""
+            return people or ([group] if group else [])
+
         if not self.abilities.can_send_private_messages:
-            await self._refused(request, member, people or ([group] if group else []), "no_pm")
+            await self._refused(request, member, contacts(), "no_pm")
         body = forum_text(request.welcome)
         titles = [
             self.t("discourse.onboarding_title", title=request.mission_title),
@@ -172,28 +176,25 @@ class ForumOutbound:
         ]
         attempt = 0
         while True:
-            recipients = [member, *([group] if use_group and group else people)]
             try:
                 created = await self._private_message(
-                    _title(titles[attempt]), body, ",".join(recipients)
+                    _title(titles[attempt]), body, ",".join([member, *contacts()])
                 )
             except ForumActionLimited as limited:
-                await self._later(request, member, people or ([group] if group else []), limited)
+                await self._later(request, member, contacts(), limited)
             except ForumRefused as refused:
-                if refused.status == 422 and use_group and group:
-                    # Not messageable after all: Discourse took the group for a username.
+                if refused.status == 422 and group and not people:
+                    # The group was asked, but Discourse took it for a username: not messageable.
                     log.info("group %s not messageable by the bot: naming its people", group)
                     self.abilities.group_messageable = False
                     people = await self._group_people(group, member)
-                    use_group = False
                     if people:
                         continue
                 elif refused.status == 422 and attempt + 1 < len(titles):
                     log.info("onboarding message refused (%s): trying another title", refused)
                     attempt += 1
                     continue
-                contacts = people or ([group] if group else [])
-                await self._refused(request, member, contacts, "refused", refused)
+                await self._refused(request, member, contacts(), "refused", refused)
             except ForumError as error:
                 raise port_error(error) from error
             if isinstance(created, QueuedPost):  # Discourse never queues PMs; just in case
