@@ -11,6 +11,7 @@ from nio import (
     InviteMemberEvent,
     JoinedRoomsResponse,
     JoinResponse,
+    MatrixRoom,
     RoomCreateEvent,
     RoomCreateResponse,
     RoomInviteResponse,
@@ -193,7 +194,7 @@ class Rooms:
 
     def members(self, room_id: str) -> dict[str, str]:
         """Who has joined the room (invitees not yet), with the name their clients show."""
-        room = self.client.rooms.get(room_id) if self.client is not None else None
+        room = self._room(room_id)
         if room is None:
             return {}
         return {
@@ -212,11 +213,15 @@ class Rooms:
     def readers(self, room_id: str) -> dict[str, bool]:
         """Who reads what the bot says in the room (members, and invitees who will read the
         history once in), each with whether they are staff; the bot itself aside."""
-        room = self.client.rooms.get(room_id) if self.client is not None else None
+        room = self._room(room_id)
         if room is None:
             return {}
-        people = {*room.users, *room.invited_users} - {self.client.user_id}  # type: ignore[union-attr]
+        people = {*room.users, *room.invited_users} - {room.own_user_id}
         return {user_id: self.is_staff(user_id) for user_id in people}
+
+    def _room(self, room_id: str) -> MatrixRoom | None:
+        """The room as the client knows it; None for an unknown room or before signing in."""
+        return self.client.rooms.get(room_id) if self.client is not None else None
 
     def display_name(self, room_id: str, user_id: str) -> str | None:
         room = self._client().rooms.get(room_id)
