@@ -6,7 +6,8 @@ import logging
 
 from commands.context import Context
 from commands.i18n import catalogue
-from commands.ports import PortError
+from commands.ports import Hub, PortError
+from storage import volunteers as volunteer_store
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +49,27 @@ def move_to_private(asked: Context) -> None:
 
 async def send_privately(ctx: Context, text: str) -> bool:
     """Send `text` to the sender directly on the platform they wrote on; False when it can't."""
-    platform = ctx.message.place.platform
-    connector = ctx.services.hub.for_platform(platform)
+    return await send_direct(ctx.services.hub, ctx.message.place.platform, ctx.sender, text)
+
+
+def tell_privately(ctx: Context, address: str, text: str) -> None:
+    """A private message to `address`, on its own platform, once the transaction is committed
+    (a platform's refusal is logged, no more)."""
+    hub, platform = ctx.services.hub, volunteer_store.platform_of(address)
+
+    async def send() -> None:
+        await send_direct(hub, platform, address, text)
+
+    ctx.after_commit.append(send)
+
+
+async def send_direct(hub: Hub, platform: str, address: str, text: str) -> bool:
+    """Send `text` to `address` privately on `platform`; False when it can't."""
+    connector = hub.for_platform(platform)
     if connector is None:
         return False
     try:
-        return await connector.send_direct(ctx.sender, text)
+        return await connector.send_direct(address, text)
     except PortError as error:
-        log.info("no private answer on %s: %s", platform, error)
+        log.info("no private message on %s: %s", platform, error)
         return False

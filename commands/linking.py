@@ -8,13 +8,13 @@ trust of two profiles (a fresh identity brings none of its own), and the staff a
 
 from __future__ import annotations
 
-import logging
 import secrets
 from datetime import timedelta
 
 from commands.context import Context, Where
 from commands.errors import NotFound
 from commands.i18n import Translator
+from commands.in_private import tell_privately
 from commands.router import Router
 from commands.text import echo, fold, user_text
 from storage import link_codes
@@ -23,7 +23,6 @@ from storage.enums import Trust
 from storage.models import LinkCode, Volunteer
 
 router = Router("volunteers")
-log = logging.getLogger(__name__)
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # nothing to mistake: no 0/O, 1/I/L
 CODE_LENGTH = 6
 VALIDITY = timedelta(minutes=30)
@@ -81,7 +80,7 @@ async def claim(ctx: Context, code: str) -> None:
     minutes = max(1, int((entry.expires_at - ctx.now()).total_seconds() // 60))
     ctx.reply(ctx.t("link.claimed", owner=user_text(owner_address), minutes=minutes))
     ask = Translator(owner.language)("link.asked", claimant=user_text(ctx.sender), minutes=minutes)
-    tell_later(ctx, owner_address, ask)
+    tell_privately(ctx, owner_address, ask)
 
 
 async def confirm(ctx: Context) -> None:
@@ -130,7 +129,7 @@ async def join(ctx: Context, entry: LinkCode, owner: Volunteer) -> None:
     ctx.reply(done)
     other = entry.owner_address if ctx.sender == claimant else claimant
     if other and other != ctx.sender:
-        tell_later(ctx, other, Translator(owner.language)("link.done", identities=names))
+        tell_privately(ctx, other, Translator(owner.language)("link.done", identities=names))
     staff = Translator(ctx.services.settings.language)
     notice = staff(
         "link.staff_notice",
@@ -140,21 +139,6 @@ async def join(ctx: Context, entry: LinkCode, owner: Volunteer) -> None:
     )
     hub = ctx.services.hub
     ctx.after_commit.append(lambda: hub.notify_staff(notice))
-
-
-def tell_later(ctx: Context, address: str, text: str) -> None:
-    """A private message to another identity, once the transaction is committed."""
-    connector = ctx.services.hub.for_platform(volunteer_store.platform_of(address))
-
-    async def send() -> None:
-        if connector is None:
-            return
-        try:
-            await connector.send_direct(address, text)
-        except Exception as error:  # they can still confirm: the other side told them how
-            log.info("link message to another identity not sent: %s", error)
-
-    ctx.after_commit.append(send)
 
 
 def _first_address(volunteer: Volunteer) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from commands.audience import keep_private_if_hidden
@@ -11,8 +10,8 @@ from commands.context import Context, Where
 from commands.converters import MissionNumber, Person
 from commands.errors import NotFound, Refused
 from commands.i18n import Translator
+from commands.in_private import tell_privately
 from commands.matching import Profile, rank
-from commands.ports import PortError
 from commands.render import mission_line, mission_ref, skill_list
 from commands.router import Router
 from commands.text import echo, user_text
@@ -22,8 +21,6 @@ from storage import volunteers as volunteer_store
 from storage.enums import EngagementStatus, Trust
 from storage.models import Mission, Volunteer
 from storage.visibility import Surface, Viewer, can_recall
-
-log = logging.getLogger(__name__)
 
 router = Router("staff")
 SHOWN = 20
@@ -83,17 +80,7 @@ async def thank_and_show_next_step(
         lines += [mission_line(match.mission, t) for match in matches]
         lines.append(t("missions.next_step", id=matches[0].mission.id))
     text = "\n".join(lines)
-    connector = ctx.services.hub.for_platform(volunteer_store.platform_of(address))
-
-    async def send() -> None:
-        if connector is None:
-            return
-        try:
-            await connector.send_direct(address, text)
-        except PortError as error:  # the platform refused: the thanks stay unsent, no more
-            log.warning("thanks to %s not sent: %s", address, error)
-
-    ctx.after_commit.append(send)
+    tell_privately(ctx, address, text)
 
 
 @router.command("confiance", aliases=("trust",), requires=(STAFF,), answers=Where.STAFF_ROOM)
