@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from commands.understanding.lexicon import NUMBER_WORDS
+from commands.understanding.lexicon import NUMBER_WORDS, words_of
 from storage.enums import Commitment
 
 WEEKS_PER_MONTH = 52 / 12
@@ -22,6 +22,8 @@ _UNIT_HOURS = {
     "jours": 8.0, "day": 8.0, "days": 8.0, "week-end": 16.0, "weekend": 16.0,
     "week-ends": 16.0, "weekends": 16.0, "week end": 16.0,
 }  # fmt: skip
+# The words those units are written with: a text with none of them and no digit offers no time.
+UNIT_WORDS = frozenset(word for unit in _UNIT_HOURS for word in words_of(unit))
 _PERIOD_PER_MONTH = {
     "semaine": WEEKS_PER_MONTH, "semaines": WEEKS_PER_MONTH, "sem": WEEKS_PER_MONTH,
     "week": WEEKS_PER_MONTH, "weeks": WEEKS_PER_MONTH, "week-end": WEEKS_PER_MONTH,

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from commands.skills import Mention, Taxonomy, Words
-from commands.understanding.availability import hours_per_month
+from commands.understanding.availability import UNIT_WORDS, hours_per_month
 from commands.understanding.clauses import Boundary, Layout
 from commands.understanding.lexicon import Found, Kind, Lexicon, default_lexicon, words_of
 from storage.enums import Commitment, SkillLevel
@@ -79,7 +79,7 @@ class _Reader:
         self.layout = Layout(words, self.cues, lexicon)
         self.negated: set[int] = set()  # words inside a refusal's reach
         # Reading the time offered costs a pass over the text: only when it may say one.
-        self.may_offer_time = _DIGIT.search(words.text) is not None or not _TIME_WORDS.isdisjoint(
+        self.may_offer_time = _DIGIT.search(words.text) is not None or not UNIT_WORDS.isdisjoint(
             words.folds
         )
 
@@ -296,14 +296,6 @@ class _Reader:
 
 def _other(commitment: Commitment) -> Commitment:
     return Commitment.RECURRING if commitment is Commitment.ONE_OFF else Commitment.ONE_OFF
-
-
-_TIME_WORDS = frozenset(
-    {"h", "heure", "heures", "hour", "hours", "hr", "hrs", "soiree", "soirees", "evening",
-     "evenings", "journee", "journees", "day", "days", "jour", "jours", "week", "weekend",
-     "weekends", "demi", "half", "matinee", "matinees", "morning", "mornings", "afternoon",
-     "afternoons", "midi", "night", "nights"}
-)  # fmt: skip
 
 
 def _resolve(
