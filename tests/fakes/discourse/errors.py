@@ -13,6 +13,7 @@ __all__ = [
     "ApiError",
     "PostRejected",
     "RateLimited",
+    "int_param",
     "invalid_access",
     "invalid_parameters",
     "not_found",
@@ -132,3 +133,14 @@ def not_logged_in() -> ApiError:
 def invalid_parameters(name: str) -> ApiError:
     message = f"You supplied invalid parameters to the request: {name}"
     return ApiError(400, [message], "invalid_parameters")
+
+
+def int_param(params: Mapping[str, Any], name: str) -> int | None:
+    """An integer parameter, None when absent or empty; anything else is a 400."""
+    value = params.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError) as error:
+        raise invalid_parameters(name) from error

@@ -27,6 +27,7 @@ from tests.fakes.discourse.errors import (
     MSG_TOPIC_NOT_FOUND,
     MSG_USER_NOT_FOUND,
     PostRejected,
+    int_param,
     invalid_access,
     invalid_parameters,
 )
@@ -64,16 +65,6 @@ class Recipients:
     groups: list[FakeGroup]
 
 
-def _int(params: Mapping[str, Any], name: str) -> int | None:
-    value = params.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError) as error:
-        raise invalid_parameters(name) from error
-
-
 class Posting:
     """The forum's write side. `created` listeners hear of every new post (webhooks)."""
 
@@ -94,7 +85,7 @@ class Posting:
         browser, false for an admin API key.
         """
         raw = str(params.get("raw") or "")
-        topic_id = _int(params, "topic_id")
+        topic_id = int_param(params, "topic_id")
         topic = self.site.topics.get(topic_id) if topic_id is not None else None
         if topic_id is not None and topic is None:
             raise PostRejected([MSG_TOPIC_NOT_FOUND])
@@ -109,7 +100,7 @@ class Posting:
             if reason is not None:
                 return self._enqueue(user, params, raw, topic, reason, first_post_checks)
         if topic is not None:
-            return self._reply(user, topic, raw, _int(params, "reply_to_post_number"))
+            return self._reply(user, topic, raw, int_param(params, "reply_to_post_number"))
         if new_pm:
             return self._new_private_message(user, params, raw)
         return self._new_topic(user, params, raw)
@@ -170,7 +161,7 @@ class Posting:
             if category is not None and category.require_reply_approval:
                 return "category"
         else:
-            category = self.site.categories.get(_int(params, "category") or 0)
+            category = self.site.categories.get(int_param(params, "category") or 0)
             if category is not None and category.require_topic_approval:
                 return "category"
         return None
@@ -181,7 +172,7 @@ class Posting:
         """`NewPostManager.is_fast_typer?`: a first post typed too fast by a new account."""
         settings = self.site.settings
         first_post = first_post_checks and user.post_count == 0 and user.topic_count == 0
-        typing = _int(params, "typing_duration_msecs") or 0
+        typing = int_param(params, "typing_duration_msecs") or 0
         return (
             first_post
             and typing < settings.min_first_post_typing_time
@@ -215,8 +206,8 @@ class Posting:
             reason=reason,
             topic_id=topic.id if topic else None,
             title=title,
-            category_id=_int(params, "category"),
-            reply_to_post_number=_int(params, "reply_to_post_number"),
+            category_id=int_param(params, "category"),
+            reply_to_post_number=int_param(params, "reply_to_post_number"),
         )
         self.site.pending[pending.id] = pending
         if self._is_fast_typer(user, params, first_post_checks):

@@ -12,7 +12,7 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http import HTTPStatus
@@ -27,8 +27,8 @@ from tests.fakes.discourse.errors import (
     ApiError,
     PostRejected,
     RateLimited,
+    int_param,
     invalid_access,
-    invalid_parameters,
     not_found,
     not_logged_in,
 )
@@ -140,16 +140,6 @@ async def _read_params(request: web.Request) -> Json:
         form = await request.post()
         params.update(_nest((key, value) for key, value in form.items() if isinstance(value, str)))
     return params
-
-
-def _int(params: Mapping[str, Any], name: str) -> int | None:
-    value = params.get(name)
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError) as error:
-        raise invalid_parameters(name) from error
 
 
 def _reason(status: int) -> str:
@@ -748,7 +738,7 @@ class FakeDiscourse:
         params = _nest(request.query.items())
         posts = self.site.posts_in(topic.id)
         wanted = params.get("post_ids")
-        number = _int(params, "post_number")
+        number = int_param(params, "post_number")
         if isinstance(wanted, list) and wanted:
             ids = {int(value) for value in wanted if str(value).isdigit()}
             posts = [post for post in posts if post.id in ids]
@@ -805,7 +795,7 @@ class FakeDiscourse:
             for t in self.site.topics.values()
             if t.category_id in family and not t.is_private_message
         ]
-        page = _int(request.query, "page") or 0
+        page = int_param(request.query, "page") or 0
         return web.json_response(self.json.topic_list(topics, f"/c/{canonical}/l/latest", page))
 
     def _descendants(self, category_id: int) -> set[int]:
@@ -836,8 +826,8 @@ class FakeDiscourse:
     async def _notifications(self, request: web.Request) -> web.Response:
         """`NotificationsController#index`: 60 a page, newest first."""
         user = self._logged_in(request)
-        limit = _int(request.query, "limit") or NOTIFICATIONS_PER_PAGE
-        offset = _int(request.query, "offset") or 0
+        limit = int_param(request.query, "limit") or NOTIFICATIONS_PER_PAGE
+        offset = int_param(request.query, "offset") or 0
         mine = [n for n in reversed(self.site.notifications) if n.user_id == user.id]
         page = mine[offset : offset + limit]
         if page:
@@ -871,8 +861,8 @@ class FakeDiscourse:
     async def _group_members(self, request: web.Request) -> web.Response:
         """`GroupsController#members`: owners apart, members paged (50 by default)."""
         group = self._group(request)
-        limit = _int(request.query, "limit") or 50
-        offset = _int(request.query, "offset") or 0
+        limit = int_param(request.query, "limit") or 50
+        offset = int_param(request.query, "offset") or 0
         members = [self.site.user(name) for name in group.members]
         owners = [self.site.user(name) for name in group.owners]
         return web.json_response(
