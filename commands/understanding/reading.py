@@ -303,22 +303,17 @@ def _resolve(
 ) -> tuple[tuple[str, ...], dict[str, SkillLevel], tuple[str, ...]]:
     """The last word on each skill wins ("J'ai fait de la vidéo. Plus jamais !"), and so
     does the last level said of it; implied skills come after, never over a refusal."""
-    last: dict[str, _Event] = {}
-    first_seen: dict[str, int] = {}
-    for event in sorted(events, key=lambda e: e.at):
-        for tag in event.tags:
-            last[tag] = event
-            first_seen.setdefault(tag, event.at)
-    order = sorted(last, key=lambda tag: first_seen[tag])
+    last: dict[str, _Event] = {}  # in order of first mention: events are read in order
     said_level: dict[str, SkillLevel] = {}  # the last level said of each skill, if any
     for event in sorted(events, key=lambda e: e.at):
         for tag in event.tags:
+            last[tag] = event
             if event.refused:
                 said_level.pop(tag, None)
             elif event.level is not SkillLevel.STATED:
                 said_level[tag] = event.level
-    held = {tag: said_level.get(tag, SkillLevel.STATED) for tag in order if not last[tag].refused}
-    refused = tuple(tag for tag in order if last[tag].refused)
+    held = {tag: said_level.get(tag, SkillLevel.STATED) for tag in last if not last[tag].refused}
+    refused = tuple(tag for tag in last if last[tag].refused)
     implied: dict[str, SkillLevel] = {}
     for tag, level in held.items():
         for other in taxonomy.implied(tag):
