@@ -13,7 +13,8 @@ from storage.models import Appeal, Mission
 
 @dataclass(frozen=True)
 class MissionView:
-    """What the board shows of one mission."""
+    """What anyone may see of one mission, copied out of the database session: what the board
+    shows, and what API Engagement's fields are built from (in a worker thread)."""
 
     id: int
     title: str

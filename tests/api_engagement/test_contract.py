@@ -10,14 +10,10 @@ import aiohttp
 import pytest
 from openapi_schema_validator import OAS30Validator
 
+from bot.board.snapshot import MissionView
 from bot.connectors.api_engagement.client import ApiEngagementClient, ApiEngagementError
 from bot.connectors.api_engagement.mapping import ACTIVITIES, activities_for, domain_for
-from bot.connectors.api_engagement.payload import (
-    MissionText,
-    Publisher,
-    changes,
-    mission_fields,
-)
+from bot.connectors.api_engagement.payload import Publisher, changes, mission_fields
 from commands.skills import Taxonomy
 from storage.enums import Commitment, MissionStatus, Sensitivity
 from storage.models import Mission
@@ -97,7 +93,7 @@ def test_everything_the_bot_sends_is_allowed_field_by_field(schemas: dict[str, A
     create = validator(schemas["create"], schemas["document"])
     update = validator(schemas["update"], schemas["document"])
     for mission in example_missions():
-        fields = mission_fields(MissionText.of(mission), PUBLISHER, TAXONOMY)
+        fields = mission_fields(MissionView.of(mission), PUBLISHER, TAXONOMY)
         problems = [e.message for e in create.iter_errors({"clientId": "x", **fields})]
         assert problems == [], mission.title
         assert [e.message for e in update.iter_errors(fields)] == []

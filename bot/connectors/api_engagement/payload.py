@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from bot.board.addresses import public_base
+from bot.board.feeds import rfc3339
+from bot.board.markup import paragraphs
+from bot.board.snapshot import MissionView
 from bot.config import Config
 from bot.connectors.api_engagement.mapping import activities_for, domain_for
 from commands.channels import API_ENGAGEMENT_CODE
 from commands.i18n import Translator
 from commands.skills import Taxonomy
-from storage.models import Mission
 
 REMOTE = "full"  # the association's technical missions are all done from home
 MISSION_TYPE = "benevolat"
@@ -65,56 +66,17 @@ class Publisher:
         return fields
 
 
-@dataclass(frozen=True)
-class MissionText:
-    """What of a mission goes into its fields, copied out of the database session so that the
-    fields can be built in a worker thread."""
-
-    id: int
-    title: str
-    summary: str
-    description: str
-    skills: tuple[str, ...]
-    entry_door: bool
-    commitment: str
-    effort: str
-    opened_at: datetime
-
-    @classmethod
-    def of(cls, mission: Mission) -> MissionText:
-        return cls(
-            mission.id,
-            mission.title,
-            mission.summary or "",
-            mission.description or "",
-            tuple(mission.skills or ()),
-            bool(mission.entry_door),
-            str(mission.commitment),
-            mission.effort or "",
-            mission.opened_at or mission.created_at,
-        )
-
-
 def application_url(base: str, mission_id: int) -> str:
     """The mission's own page on the board, with the code that tells `!stats` where the
     volunteer came from."""
     return f"{base}/missions/{mission_id}?via={API_ENGAGEMENT_CODE}"
 
 
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def schedule(mission: MissionText, t: Translator) -> str:
+def schedule(mission: MissionView, t: Translator) -> str:
     commitment = t(f"mission.commitment.{mission.commitment}")
     if mission.effort.strip():
         return t("diffusion.schedule", effort=mission.effort.strip(), commitment=commitment)
     return t("diffusion.schedule_no_effort", commitment=commitment)
-
-
-def _paragraphs(text: str) -> list[str]:
-    blocks = (" ".join(block.split()) for block in text.strip().split("\n\n"))
-    return [block for block in blocks if block]
 
 
 def text(words: str) -> str:
@@ -131,14 +93,14 @@ def _fact(t: Translator, name: str, value: str) -> str:
     )
 
 
-def description_html(mission: MissionText, publisher: Publisher, taxonomy: Taxonomy) -> str:
+def description_html(mission: MissionView, publisher: Publisher, taxonomy: Taxonomy) -> str:
     """The description API Engagement shows, built from the catalogue's words, every piece of
     the mission's own text escaped."""
     t = Translator(publisher.language)
     parts = []
     if mission.summary.strip():
         parts.append(f"<p><strong>{text(mission.summary.strip())}</strong></p>")
-    parts += [f"<p>{text(block)}</p>" for block in _paragraphs(mission.description)]
+    parts += [f"<p>{text(block)}</p>" for block in paragraphs(mission.description)]
     if mission.entry_door:
         parts.append(f"<p>{text(t('board.entry_door'))}</p>")
     facts = []
@@ -157,7 +119,7 @@ def description_html(mission: MissionText, publisher: Publisher, taxonomy: Taxon
 
 
 def mission_fields(
-    mission: MissionText, publisher: Publisher, taxonomy: Taxonomy
+    mission: MissionView, publisher: Publisher, taxonomy: Taxonomy
 ) -> dict[str, Any]:
     """Everything API Engagement is told about `mission` (see the module's docstring)."""
     t = Translator(publisher.language)
@@ -172,7 +134,7 @@ def mission_fields(
         "remote": REMOTE,
         "schedule": schedule(mission, t),
         "type": MISSION_TYPE,
-        "postedAt": rfc3339(mission.opened_at),
+        "postedAt": rfc3339(mission.published),
         **publisher.organization_fields(),
     }
 

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from bot.board.snapshot import MissionView
 from bot.connectors.api_engagement.client import ApiEngagementClient, ApiEngagementError, Remote
-from bot.connectors.api_engagement.payload import MissionText, Publisher, changes, mission_fields
+from bot.connectors.api_engagement.payload import Publisher, changes, mission_fields
 from commands.i18n import Translator
 from commands.render import mission_ref
 from commands.skills import Taxonomy
@@ -209,7 +210,7 @@ class Reconciler:
         self,
     ) -> tuple[dict[int, dict[str, Any]], list[Held], dict[int, str]]:
         async with self.database.session() as session:
-            missions = [MissionText.of(m) for m in await diffusion_store.publishable(session)]
+            missions = [MissionView.of(m) for m in await diffusion_store.publishable(session)]
             labels = {m.id: f"#{m.id} {m.title}" for m in missions}
             held = [
                 Held(d.client_id, d.mission_id, d.pending, d.sent)
@@ -223,7 +224,7 @@ class Reconciler:
         wanted = await asyncio.to_thread(self._all_fields, missions)  # CPU: off the loop
         return wanted, held, labels
 
-    def _all_fields(self, missions: list[MissionText]) -> dict[int, dict[str, Any]]:
+    def _all_fields(self, missions: list[MissionView]) -> dict[int, dict[str, Any]]:
         return {m.id: mission_fields(m, self.publisher, self.taxonomy) for m in missions}
 
     async def _note_moderation(self, held: list[Held], remote: Mapping[str, Remote]) -> None:
@@ -279,7 +280,7 @@ class Reconciler:
             mission = await session.get(Mission, mission_id)
             if mission is None or not can_see(mission, ANONYMOUS, Surface.PUBLIC):
                 return None
-        return mission, mission_fields(MissionText.of(mission), self.publisher, self.taxonomy)
+        return mission, mission_fields(MissionView.of(mission), self.publisher, self.taxonomy)
 
     async def _create(
         self, mission_id: int | None, client_id: str | None, report: Report, label: str
