@@ -8,7 +8,7 @@ is written.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -44,6 +44,7 @@ from storage.enums import Commitment, MissionStatus, Sensitivity
 from storage.models import Mission
 
 E = TypeVar("E", bound=StrEnum)
+R = TypeVar("R")
 ENGLISH = Translator("en")  # the command line speaks English
 
 
@@ -56,9 +57,12 @@ def _word(value: Any, words: Mapping[E, set[str]], what: str) -> E:
     raise ValueError(f"{what} {value!r} is not one of: {allowed}")
 
 
-def _explained(problem: FieldProblem) -> ValueError:
-    """The chat's own sentence for the problem, in English."""
-    return ValueError(ENGLISH(problem.key, field=problem.field, value=problem.value))
+def _checked(check: Callable[..., R], *args: Any) -> R:
+    """`check(*args)`, its `FieldProblem` told as the chat's own sentence, in English."""
+    try:
+        return check(*args)
+    except FieldProblem as problem:
+        raise ValueError(ENGLISH(problem.key, field=problem.field, value=problem.value)) from None
 
 
 class CatalogueEntry(BaseModel):
@@ -85,10 +89,7 @@ class CatalogueEntry(BaseModel):
             return None
         if not isinstance(value, str):
             raise ValueError("should be text")
-        try:
-            text = check_text(str(info.field_name), value.strip())
-        except FieldProblem as problem:
-            raise _explained(problem) from None
+        text = _checked(check_text, str(info.field_name), value.strip())
         return text or None if info.field_name == "ref" else text
 
     @field_validator("skills", mode="before")
@@ -102,10 +103,7 @@ class CatalogueEntry(BaseModel):
         people = split_list(value) if isinstance(value, str) else value
         if not isinstance(people, list) or not all(isinstance(p, str) for p in people):
             return people  # pydantic names what is wrong
-        try:
-            return check_people(people)
-        except FieldProblem as problem:
-            raise _explained(problem) from None
+        return _checked(check_people, people)
 
     @field_validator("entry_door", mode="before")
     @classmethod
@@ -114,10 +112,7 @@ class CatalogueEntry(BaseModel):
             return value
         if not isinstance(value, str):
             raise ValueError("should be yes or no")
-        try:
-            return check_yes_no(value)
-        except FieldProblem as problem:
-            raise _explained(problem) from None
+        return _checked(check_yes_no, value)
 
     @field_validator("sensitivity", mode="before")
     @classmethod

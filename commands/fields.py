@@ -109,7 +109,8 @@ def _choice(written: str, value: str, words: Mapping[E, set[str]]) -> E:
     raise FieldProblem(written, "fields.bad_choice", value.strip())
 
 
-def _list(value: str) -> list[str]:
+def split_list(value: str) -> list[str]:
+    """`css, traduction; linux` → the items."""
     return [item.strip() for item in re.split(r"[,;\n]", value) if item.strip()]
 
 
@@ -159,11 +160,6 @@ def skill_tags(items: list[str], taxonomy: Taxonomy) -> tuple[list[str], list[st
     return tags, unknown
 
 
-def split_list(value: str) -> list[str]:
-    """`css, traduction; linux` → the items."""
-    return _list(value)
-
-
 def parse_fields(text: str, taxonomy: Taxonomy) -> ParsedFields:
     """Every field in `text`, converted and checked; the first bad one raises FieldProblem."""
     values: dict[str, Any] = {}
@@ -171,7 +167,7 @@ def parse_fields(text: str, taxonomy: Taxonomy) -> ParsedFields:
     for written, name, raw in split_lines(text):
         value = check_text(name, raw.strip(), written)
         if name == "skills":
-            tags, new = skill_tags(_list(value), taxonomy)
+            tags, new = skill_tags(split_list(value), taxonomy)
             values[name] = tags
             unknown += new
         elif name == "coordinators":
