@@ -365,7 +365,7 @@ class Taxonomy:
     @classmethod
     def from_file(cls, path: str | Path) -> Taxonomy:
         """Build from a YAML file laid out like data/skills.yaml."""
-        return cls.from_mapping(_load_yaml(Path(path).read_text(encoding="utf-8")))
+        return cls.from_mapping(load_yaml(Path(path).read_text(encoding="utf-8")))
 
     def _add_alias(self, alias: str, tags: tuple[str, ...], *, typos: bool = True) -> None:
         exact_only = alias.startswith(EXACT_ONLY)
@@ -614,12 +614,12 @@ def _plausible_typo(word: str, target: str) -> bool:
 @functools.cache
 def _default_taxonomy() -> Taxonomy:
     package = resources.files(__package__ or "commands")
-    data = dict(_load_yaml(package.joinpath(DATA_FILE).read_text(encoding="utf-8")))
-    data["roles"] = _load_yaml(package.joinpath(ROLES_FILE).read_text(encoding="utf-8"))["roles"]
+    data = dict(load_yaml(package.joinpath(DATA_FILE).read_text(encoding="utf-8")))
+    data["roles"] = load_yaml(package.joinpath(ROLES_FILE).read_text(encoding="utf-8"))["roles"]
     return Taxonomy.from_mapping(data)
 
 
-def _load_yaml(text: str) -> Mapping[str, Any]:
+def load_yaml(text: str) -> Mapping[str, Any]:
     """Parse YAML safely, with libyaml when PyYAML has it (ten times faster)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     data = yaml.load(text, Loader=loader)  # a safe loader either way

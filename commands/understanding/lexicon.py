@@ -10,8 +10,7 @@ from enum import Enum
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from commands.skills import load_yaml
 from commands.text import fold_letters
 from storage.enums import Commitment, SkillLevel
 
@@ -162,5 +161,4 @@ def _languages(value: Mapping[str, Iterable[str]] | Iterable[str]) -> list[str]:
 def default_lexicon() -> Lexicon:
     """The lexicon shipped with the package (loaded once)."""
     text = resources.files("commands").joinpath(DATA_FILE).read_text(encoding="utf-8")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return Lexicon(yaml.load(text, Loader=loader))  # a safe loader either way
+    return Lexicon(load_yaml(text))
