@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from commands.context import Context, Where
+from commands.context import Context, Where, is_staff_identity
 from commands.in_private import send_privately
 from commands.middleware import Handler
 from storage import missions as mission_store
@@ -29,16 +29,16 @@ async def audience(handler: Handler, ctx: Context) -> None:
 
 async def someone_untrusted(ctx: Context, readers: Mapping[str, bool]) -> bool:
     """True when one of the readers (the sender aside) is neither staff nor trusted."""
-    staff = ctx.services.settings.staff
-    unvouched = [
+    settings = ctx.services.settings
+    others = [
         address
         for address, vouched in readers.items()
-        if address != ctx.sender and not vouched and address not in staff
+        if address != ctx.sender and not is_staff_identity(address, vouched, settings)
     ]
-    if not unvouched:
+    if not others:
         return False
-    trust = await volunteer_store.trust_by_address(ctx.session, unvouched)
-    return any(trust.get(address) is not Trust.TRUSTED for address in unvouched)
+    trust = await volunteer_store.trust_by_address(ctx.session, others)
+    return any(trust.get(address) is not Trust.TRUSTED for address in others)
 
 
 async def note_hidden_here(ctx: Context, number: int) -> None:

@@ -88,11 +88,16 @@ class IncomingMessage:
 
 
 def is_staff(message: IncomingMessage, settings: Settings) -> bool:
+    """Whether the sender of `message` is staff (`is_staff_identity`)."""
+    return is_staff_identity(message.sender, message.staff_by_platform, settings)
+
+
+def is_staff_identity(identity: str, vouched: bool, settings: Settings) -> bool:
     """Who is staff, the one rule: an identity listed in `staff:`, or one its platform vouches
-    for (`staff_by_platform`: power level 50 or more in the Matrix staff room, membership of
+    for (`vouched`: power level 50 or more in the Matrix staff room, membership of
     `discourse.staff_group`). Nothing else counts: not a forum's own admins or moderators, not
     a linked profile, not a trust level."""
-    return message.staff_by_platform or message.sender in settings.staff
+    return vouched or identity in settings.staff
 
 
 @dataclass
