@@ -36,6 +36,14 @@ class Outcome:
         return next((i for i, ref in enumerate(self.ranked) if ref in self.case.best), None)
 
     @property
+    def hours_right(self) -> bool:
+        """The hours offered as labelled, within the tolerance (a case with none: True)."""
+        wanted = self.case.hours
+        return wanted is None or (
+            self.hours is not None and abs(self.hours - wanted) <= HOURS_TOLERANCE * wanted
+        )
+
+    @property
     def violations(self) -> list[str]:
         """Shown missions that need a skill the person refused (by the label)."""
         skills = {m.ref: set(m.skills) for m in catalogue(Taxonomy.default())}
@@ -93,11 +101,12 @@ class Report:
         """Nothing-fits cases where no mission was proposed at all."""
         return self._share(self.nothing_fits, (not o.ranked for o in self.nothing_fits))
 
-    def _precision_recall(self, found: str, wanted: str) -> tuple[float, float]:
+    def _precision_recall(self, what: str) -> tuple[float, float]:
+        """Of the outcomes' `what` ("skills" or "refused") against the labels of that name."""
         true = false_positive = false_negative = 0
         for outcome in self.outcomes:
-            predicted = getattr(outcome, found)
-            gold = getattr(outcome.case, wanted)
+            predicted = getattr(outcome, what)
+            gold = getattr(outcome.case, what)
             true += len(predicted & gold)
             false_positive += len(predicted - gold)
             false_negative += len(gold - predicted)
@@ -107,19 +116,19 @@ class Report:
 
     @property
     def skill_precision(self) -> float:
-        return self._precision_recall("skills", "skills")[0]
+        return self._precision_recall("skills")[0]
 
     @property
     def skill_recall(self) -> float:
-        return self._precision_recall("skills", "skills")[1]
+        return self._precision_recall("skills")[1]
 
     @property
     def refusal_precision(self) -> float:
-        return self._precision_recall("refused", "refused")[0]
+        return self._precision_recall("refused")[0]
 
     @property
     def refusal_recall(self) -> float:
-        return self._precision_recall("refused", "refused")[1]
+        return self._precision_recall("refused")[1]
 
     @property
     def refusal_violations(self) -> int:
@@ -140,10 +149,7 @@ class Report:
         checks = []
         for o in self.outcomes:
             if o.case.hours is not None:
-                checks.append(
-                    o.hours is not None
-                    and abs(o.hours - o.case.hours) <= HOURS_TOLERANCE * o.case.hours
-                )
+                checks.append(o.hours_right)
             if o.case.commitment is not None:
                 checks.append(o.commitment == str(o.case.commitment))
         return sum(checks) / len(checks) if checks else 1.0
@@ -187,9 +193,7 @@ class Report:
             }
             if wrong_levels:
                 problems.append(f"levels (found, wanted) {wrong_levels}")
-            if o.case.hours is not None and (
-                o.hours is None or abs(o.hours - o.case.hours) > HOURS_TOLERANCE * o.case.hours
-            ):
+            if not o.hours_right:
                 problems.append(f"hours {o.hours} ≠ {o.case.hours}")
             if o.case.commitment is not None and o.commitment != str(o.case.commitment):
                 problems.append(f"commitment {o.commitment} ≠ {o.case.commitment}")
