@@ -21,6 +21,16 @@ from bot.board.snapshot import MissionView, Snapshot
 STYLE = resources.files("bot").joinpath("templates/board.css").read_text("utf-8")
 
 
+def badge_and_summary(mission: MissionView, context: Context) -> list[str]:
+    """The entry door's badge and the summary, those the mission has."""
+    parts = []
+    if mission.entry_door:
+        parts.append(f'<p class="badge">{escape(context.t("board.entry_door"))}</p>')
+    if mission.summary:
+        parts.append(f'<p class="summary"{missions_lang(context)}>{escape(mission.summary)}</p>')
+    return parts
+
+
 def article_html(mission: MissionView, context: Context) -> str:
     t, lang = context.t, missions_lang(context)
     anchor = f"mission-{mission.id}"
@@ -31,10 +41,7 @@ def article_html(mission: MissionView, context: Context) -> str:
         f' <a href="{escape(mission_page_link(context.language, mission.id))}">'
         f"<span{lang}>{escape(mission.title)}</span></a></h2>",
     ]
-    if mission.entry_door:
-        parts.append(f'<p class="badge">{escape(t("board.entry_door"))}</p>')
-    if mission.summary:
-        parts.append(f'<p class="summary"{lang}>{escape(mission.summary)}</p>')
+    parts += badge_and_summary(mission, context)
     parts.append(facts_html(mission, context))
     if mission.description.strip():
         text = "".join(f"<p{lang}>{escape(block)}</p>" for block in paragraphs(mission.description))
@@ -85,30 +92,43 @@ def missions_html(missions: tuple[MissionView, ...], context: Context) -> str:
     return f'<p class="count">{escape(count)}</p>\n<div class="missions">\n{articles}\n</div>'
 
 
-def head_html(context: Context) -> str:
-    t, other = context.t, context.other_language
-    atom = feed_link(context.language, "atom")
+def head_html(context: Context, title: str, switch_href: str, feed: str = "") -> str:
+    """The page's head: `title`, the same page in the other language, a feed if any."""
+    other = context.other_language
     return f"""<head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light">
-<title>{escape(t("board.page_title"))}</title>
-<link rel="alternate" type="application/atom+xml" href="{escape(atom)}"
- title="{escape(t("board.feed_title"))}">
-<link rel="alternate" hreflang="{other}" href="?lang={other}">
+<title>{escape(title)}</title>
+{feed}<link rel="alternate" hreflang="{other}" href="{escape(switch_href)}">
 <style>
 {STYLE}</style>
 </head>"""
 
 
-def header_html(context: Context) -> str:
+def feed_head_link(context: Context) -> str:
+    """The board's Atom feed, for readers that look for one in the page."""
+    atom = feed_link(context.language, "atom")
+    return f"""<link rel="alternate" type="application/atom+xml" href="{escape(atom)}"
+ title="{escape(context.t("board.feed_title"))}">
+"""
+
+
+def top_line_html(context: Context, switch_href: str) -> str:
+    """The organisation's name, and the link to the same page in the other language."""
     t, other = context.t, context.other_language
-    switch = escape(t("board.switch"))
-    return f"""<header class="top"><div class="wrap">
-<div class="top-line">
+    return f"""<div class="top-line">
 <p class="organisation">{escape(t("board.organisation"))}</p>
-<a class="language" href="?lang={other}" hreflang="{other}" lang="{other}">{switch}</a>
-</div>
+<a class="language" href="{escape(switch_href)}" hreflang="{other}" lang="{other}">{
+        escape(t("board.switch"))
+    }</a>
+</div>"""
+
+
+def header_html(context: Context, switch_href: str) -> str:
+    t = context.t
+    return f"""<header class="top"><div class="wrap">
+{top_line_html(context, switch_href)}
 <h1>{escape(t("board.heading"))}</h1>
 <p class="intro">{escape(t("board.intro"))}</p>
 </div></header>"""
@@ -131,11 +151,12 @@ def footer_html(context: Context) -> str:
 
 
 def render_html(snapshot: Snapshot, context: Context) -> bytes:
+    switch = f"?lang={context.other_language}"
     page = f"""<!doctype html>
 <html lang="{context.language}">
-{head_html(context)}
+{head_html(context, context.t("board.page_title"), switch, feed_head_link(context))}
 <body>
-{header_html(context)}
+{header_html(context, switch)}
 <main class="wrap">
 {how_html(context)}
 {missions_html(snapshot.missions, context)}

@@ -8,34 +8,20 @@ from __future__ import annotations
 
 from bot.board.addresses import board_url
 from bot.board.context import Context
-from bot.board.html_page import STYLE, where_step_html
+from bot.board.html_page import badge_and_summary, head_html, top_line_html, where_step_html
 from bot.board.markup import code, escape, facts_html, missions_lang, paragraphs, sentence
 from bot.board.snapshot import MissionView
 
 
 def _page(context: Context, title: str, body: str, switch_href: str) -> bytes:
-    t, other = context.t, context.other_language
     page = f"""<!doctype html>
 <html lang="{context.language}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light">
-<title>{escape(title)}</title>
-<link rel="alternate" hreflang="{other}" href="{escape(switch_href)}">
-<style>
-{STYLE}</style>
-</head>
+{head_html(context, title, switch_href)}
 <body>
 <header class="top"><div class="wrap">
-<div class="top-line">
-<p class="organisation">{escape(t("board.organisation"))}</p>
-<a class="language" href="{escape(switch_href)}" hreflang="{other}" lang="{other}">{
-        escape(t("board.switch"))
-    }</a>
-</div>
+{top_line_html(context, switch_href)}
 <p><a href="{escape(board_url(context.base, context.language))}">{
-        escape(t("mission_page.back"))
+        escape(context.t("mission_page.back"))
     }</a></p>
 </div></header>
 <main class="wrap single">
@@ -76,10 +62,7 @@ def render_mission_page(mission: MissionView, context: Context, via: str | None)
         f'<h1 id="mission-title"><span class="number">#{mission.id}</span>'
         f" <span{lang}>{escape(mission.title)}</span></h1>",
     ]
-    if mission.entry_door:
-        parts.append(f'<p class="badge">{escape(t("board.entry_door"))}</p>')
-    if mission.summary:
-        parts.append(f'<p class="summary"{lang}>{escape(mission.summary)}</p>')
+    parts += badge_and_summary(mission, context)
     parts += [f"<p{lang}>{escape(block)}</p>" for block in paragraphs(mission.description)]
     parts.append(facts_html(mission, context))
     parts.append("</article>")
