@@ -368,9 +368,7 @@ class FakeApiEngagement:
         limited = request.path.startswith("/v2/")
         if limited and (self._throttled > 0 or self._over_limit()):
             self._throttled = max(0, self._throttled - 1)
-            response = _error(
-                429, "TOO_MANY_REQUESTS", "Too many requests, please try again later."
-            )
+            response = _error(429, "TOO_MANY_REQUESTS", MSG_TOO_MANY)
             response.headers["Retry-After"] = str(self._retry_after)
             response.headers["X-RateLimit-Limit"] = str(self.per_minute)
             response.headers["X-RateLimit-Remaining"] = "0"
