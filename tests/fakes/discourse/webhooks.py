@@ -66,7 +66,7 @@ class Webhooks:
         self.timeout = 5.0
         self._instance_url = instance_url
         self._touch = touch
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[list[WebhookDelivery]]] = set()
         self._session: aiohttp.ClientSession | None = None
         self._ids = 0
 
@@ -108,14 +108,9 @@ class Webhooks:
         loop = asyncio.get_running_loop()
         for hook in hooks:
             event_id = self._next_event_id()
-            task = loop.create_task(self._in_background(hook, event, event_type, event_id, body))
+            task = loop.create_task(self.deliver(hook, event, event_type, event_id, body))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-
-    async def _in_background(
-        self, hook: FakeWebhook, event: str, event_type: str, event_id: int, body: bytes
-    ) -> None:
-        await self.deliver(hook, event, event_type, event_id, body)
 
     async def ping(self, hook: FakeWebhook | None) -> list[WebhookDelivery]:
         """Discourse's ping event ({"ping": "OK"}), waited for."""
