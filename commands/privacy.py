@@ -15,6 +15,7 @@ from storage import engagements as engagement_store
 from storage import volunteers as volunteer_store
 from storage.database import Database, Session
 from storage.models import Volunteer
+from storage.visibility import can_recall
 
 router = Router("privacy")
 TEXT_SHOWN = 4000  # all of it: `!competences` keeps at most this much
@@ -39,9 +40,7 @@ async def mesdonnees(ctx: Context) -> None:
         return
     t = ctx.t
     every = await engagement_store.of_volunteer(ctx.session, volunteer.id)
-    shown = await engagement_store.of_volunteer_visible(
-        ctx.session, volunteer.id, ctx.viewer, ctx.surface
-    )
+    shown = [e for e in every if can_recall(e.mission, ctx.viewer, ctx.surface)]
     lines = [
         t("privacy.export_header"),
         t(
