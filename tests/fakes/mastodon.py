@@ -1,5 +1,10 @@
 """A fake Mastodon instance: `POST /api/v1/statuses` as the real API answers it."""
 
+# Modelled on mastodon/mastodon: `Api::BaseController` (a refused token is a 401 and an invalid
+# status a 422, each `{"error": …}`), `StatusLengthValidator` (the `config.x.max_chars` limit, 500
+# here) and `PostStatusService#with_idempotency` (an Idempotency-Key returns the first status;
+# Mastodon forgets the key after an hour, this fake never does).
+
 from __future__ import annotations
 
 import itertools

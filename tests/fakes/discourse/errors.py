@@ -118,6 +118,10 @@ class PostRejected(Exception):
         self.errors = list(errors)
 
 
+# As `ApplicationController` rescues `Discourse::NotFound`, `InvalidAccess`, `NotLoggedIn` and
+# `InvalidParameters` for a JSON request (`rescue_discourse_actions`).
+
+
 def not_found() -> ApiError:
     return ApiError(404, [MSG_NOT_FOUND], "not_found")
 

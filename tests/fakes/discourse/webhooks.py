@@ -2,6 +2,9 @@
 
 Modelled on `app/jobs/regular/emit_web_hook_event.rb` (headers, HMAC-SHA256 signature of the
 raw body, a new delivery for each retry) and `WebHookPostSerializer` (the body).
+Unlike Discourse, a retry here keeps its event id and comes at once: there, `send_webhook!`
+creates a new `WebHookEvent` (a new X-Discourse-Event-Id) on each attempt, and `retry_web_hook`
+re-enqueues the job minutes later, only with `retry_web_hook_events`, never after a 404 or 410.
 """
 
 from __future__ import annotations
