@@ -35,12 +35,12 @@ def is_fresh(request: web.Request, rendered: Rendered) -> bool:
     return any(tag.value in (rendered.etag, "*") for tag in tags)
 
 
-def language_and_base(request: web.Request) -> tuple[str, str]:
+def language_and_base(request: web.Request, board: Board) -> tuple[str, str]:
     """The visitor's language, and the address the board lives under."""
     language = requested_language(
         request.query.get("lang"), request.headers.get("Accept-Language", "")
     )
-    base = request.app[BOARD_KEY].settings.public_base or str(request.url.origin())
+    base = board.settings.public_base or str(request.url.origin())
     return language, base
 
 
@@ -61,7 +61,7 @@ def respond(
 async def serve(request: web.Request, kind: str) -> web.Response:
     """The board as `kind` (html, json, atom) in the visitor's language; 304 if theirs is fresh."""
     board = request.app[BOARD_KEY]
-    language, base = language_and_base(request)
+    language, base = language_and_base(request, board)
     rendered = await board.page(kind, language, base)
     headers = {**COMMON_HEADERS, "Content-Language": language}
     if FORMATS[kind].cross_origin:
@@ -76,7 +76,7 @@ async def mission_page(request: web.Request) -> web.Response:
     steps; any other value is ignored.
     """
     board = request.app[BOARD_KEY]
-    language, base = language_and_base(request)
+    language, base = language_and_base(request, board)
     via = request.query.get("via", "").strip().lower()
     headers = {**COMMON_HEADERS, "Content-Language": language}
     rendered = await board.mission_page(
