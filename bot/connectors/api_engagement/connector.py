@@ -12,8 +12,8 @@ from bot.connectors.api_engagement.client import PLATFORM, ApiEngagementClient
 from bot.connectors.api_engagement.payload import Publisher
 from bot.connectors.api_engagement.reconcile import Notify, Reconciler, Report
 from bot.connectors.connector import NotConfigured
+from bot.connectors.publish_only import PublishOnly
 from bot.health import Health
-from commands.ports import OnboardingRequest, PortError, ThreadRef
 from storage.changes import Change
 
 log = logging.getLogger(__name__)
@@ -31,10 +31,11 @@ def missing_settings(config: Config, secrets: Secrets) -> list[str]:
     return [name for name, value in needed if not value]
 
 
-class ApiEngagementConnector:
+class ApiEngagementConnector(PublishOnly):
     """Publishes; nobody talks to the bot there, so it opens no thread and sends no message."""
 
     platform = PLATFORM
+    platform_name = "API Engagement"
     wake_on = frozenset({Change.MISSIONS})  # a mission changed by chat is sent soon
 
     def __init__(
@@ -108,18 +109,6 @@ class ApiEngagementConnector:
             log.warning("API Engagement: %s", failure)
         if report.stopped:
             log.warning("API Engagement pass stopped: %s", report.stopped)
-
-    async def open_onboarding_thread(self, request: OnboardingRequest) -> ThreadRef:
-        raise PortError(PLATFORM, "no private threads on API Engagement", refused=True)
-
-    async def send_direct(self, address: str, text: str) -> bool:
-        return False
-
-    async def notify_staff(self, text: str) -> bool:
-        return False
-
-    async def post_in_thread(self, thread_ref: str, text: str) -> bool:
-        return False
 
     async def forget(self, address: str) -> None:
         """Only missions are sent to API Engagement, never a person: nothing to forget."""

@@ -8,9 +8,10 @@ from bot.app import Tremplin
 from bot.config import Config, Secrets
 from bot.connectors.connector import NotConfigured
 from bot.connectors.mastodon.client import PLATFORM, MastodonClient
+from bot.connectors.publish_only import PublishOnly
 from bot.health import Health
 from commands.brain import Brain
-from commands.ports import AppealText, OnboardingRequest, PortError, ThreadRef
+from commands.ports import AppealText, PortError
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +25,12 @@ def missing_settings(config: Config, secrets: Secrets) -> list[str]:
     return [name for name, value in needed if not value]
 
 
-class MastodonConnector:
+class MastodonConnector(PublishOnly):
     """The association's account. Nobody talks to the bot there, so it only publishes: it
     opens no private thread and sends no message (the hub looks elsewhere for those)."""
 
     platform = PLATFORM
+    platform_name = "Mastodon"
 
     def __init__(self, brain: Brain, url: str, token: str, *, health: Health | None = None):
         self.brain = brain
@@ -61,18 +63,6 @@ class MastodonConnector:
             log.warning("call not published on Mastodon: %s", error)
             raise
         return [str(status.get("url") or status.get("id") or "")]
-
-    async def open_onboarding_thread(self, request: OnboardingRequest) -> ThreadRef:
-        raise PortError(PLATFORM, "no private threads on Mastodon", refused=True)
-
-    async def send_direct(self, address: str, text: str) -> bool:
-        return False
-
-    async def notify_staff(self, text: str) -> bool:
-        return False
-
-    async def post_in_thread(self, thread_ref: str, text: str) -> bool:
-        return False
 
     async def forget(self, address: str) -> None:
         """Mastodon is only published to: nothing is kept about anyone."""
