@@ -439,7 +439,16 @@ class HookReceiver:
         await self.runner.cleanup()
 
 
-async def test_webhooks_are_signed_and_retried_with_the_same_event_id(
+async def test_a_webhook_answered_404_is_not_retried(forum: FakeDiscourse, bot: Client) -> None:
+    topic_id = await call_topic(bot)
+    async with HookReceiver(statuses=[404, 200]) as receiver:
+        forum.add_webhook(receiver.url, secret="s", retries=2, retry_delay=0.01)
+        forum.member_posts("alice", topic_id, "Je me propose pour aider !", 1)
+        await forum.wait_webhooks(within=5)
+        assert len(receiver.received) == 1  # process_webhook_response: 404 and 410 are final
+
+
+async def test_webhooks_are_signed_and_retried_with_a_new_event_id(
     forum: FakeDiscourse, bot: Client
 ) -> None:
     secret = "secret-partage-webhook"
@@ -452,7 +461,7 @@ async def test_webhooks_are_signed_and_retried_with_the_same_event_id(
         (first, body), (second, _) = receiver.received
         assert first[HEADER_EVENT] == "post_created" and first[HEADER_EVENT_TYPE] == "post"
         assert first[HEADER_INSTANCE] == forum.url
-        assert first[HEADER_EVENT_ID] == second[HEADER_EVENT_ID]
+        assert first[HEADER_EVENT_ID] != second[HEADER_EVENT_ID]  # a new WebHookEvent
         assert verify_webhook_signature(secret, body, first[HEADER_EVENT_SIGNATURE])
         payload = WebhookPayload.model_validate_json(body)
         assert payload.post is not None and payload.post.raw == post.raw

@@ -1,10 +1,11 @@
 """Webhooks, as an admin sets them up: signed deliveries, retried on a non-2xx answer.
 
 Modelled on `app/jobs/regular/emit_web_hook_event.rb` (headers, HMAC-SHA256 signature of the
-raw body, a new delivery for each retry) and `WebHookPostSerializer` (the body).
-Unlike Discourse, a retry here keeps its event id and comes at once: there, `send_webhook!`
-creates a new `WebHookEvent` (a new X-Discourse-Event-Id) on each attempt, and `retry_web_hook`
-re-enqueues the job minutes later, only with `retry_web_hook_events`, never after a 404 or 410.
+raw body; `send_webhook!` creates a new `WebHookEvent`, so each attempt carries a new
+X-Discourse-Event-Id; `process_webhook_response` never retries a 404 or 410) and
+`WebHookPostSerializer` (the body). `retries` plays `retry_web_hook_events` (off by default,
+as there, when 0) and its MAX_RETRY_COUNT; a retry comes after `retry_delay` seconds instead of
+`retry_web_hook`'s 5**n minutes.
 """
 
 from __future__ import annotations
@@ -147,6 +148,9 @@ class Webhooks:
             headers[HEADER_EVENT_SIGNATURE] = sign_webhook(hook.secret, body)
         deliveries = []
         for attempt in range(1, hook.retries + 2):
+            if attempt > 1:  # `send_webhook!`: each attempt is a new WebHookEvent, a new id
+                event_id = self._next_event_id()
+                headers[HEADER_EVENT_ID] = str(event_id)
             delivery = WebhookDelivery(hook.url, event, event_id, dict(headers), body, attempt)
             self.deliveries.append(delivery)
             try:
@@ -155,6 +159,8 @@ class Webhooks:
                 self._touch()
             deliveries.append(delivery)
             if delivery.status is not None and 200 <= delivery.status < 300:
+                break
+            if delivery.status in (404, 410):  # `retry_web_hook`: the endpoint is gone
                 break
             if attempt <= hook.retries:
                 await asyncio.sleep(hook.retry_delay)
