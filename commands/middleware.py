@@ -117,8 +117,11 @@ class SessionAndDedupe:
             ctx.after_commit.clear()
             await self._remember_failure(ctx)
             return
-        for action in ctx.after_commit:
-            await action()
+        for action in ctx.after_commit:  # what was committed stays; one failure stops no other
+            try:
+                await action()
+            except Exception:
+                log.exception("after handling %r from %s", message.text[:80], message.sender)
 
     async def _remember_failure(self, ctx: Context) -> None:
         message = ctx.message

@@ -95,3 +95,23 @@ async def test_a_full_disk_gives_a_clear_answer_without_corruption(tmp_path: Pat
     assert "CSS" in await chat.say("alice", "!mesdonnees")
     assert "#1 Ouvrir le compte Mastodon" in await chat.say("bob", "!missions")
     await chat.brain.database.dispose()
+
+
+class BrokenDirectMessages(RecordingPlatform):
+    """A connector with a bug: sending a private message raises something else than PortError."""
+
+    async def send_direct(self, address: str, text: str) -> bool:
+        raise RuntimeError("a bug in the connector")
+
+
+async def test_a_failing_action_after_the_commit_loses_neither_the_answer_nor_the_rest(
+    chat: Chat,
+) -> None:
+    broken = BrokenDirectMessages()
+    chat.brain.services.hub.register(broken)
+    await chat.say("alice", "!participer 2")
+
+    done = await chat.say("staff", "!terminer console:alice 2")
+
+    assert "console:alice" in done and "#2" in done  # the staff's answer, as stored
+    assert "terminée" in await chat.say("alice", "!mesmissions")
