@@ -146,7 +146,7 @@ def _tell_current_skills(ctx: Context) -> None:
 async def _take_skills_out(ctx: Context, text: str) -> None:
     """`!competences sans PHP`: PHP leaves the skills and is never proposed on again."""
     taxonomy = ctx.services.taxonomy
-    named = tuple(dict.fromkeys(tag for m in taxonomy.scan(text).mentions for tag in m.tags))
+    named = taxonomy.scan(text).tags
     if not named:
         ctx.reply(ctx.t("understanding.remove_unknown", text=echo(text, 60)))
         return
