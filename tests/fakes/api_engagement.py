@@ -18,7 +18,8 @@ What the document leaves unsaid is modelled on API Engagement's own source
   `moderation_5f5931496c7ea514150a818f_status` / `_comment`.
 - `api/src/middlewares/rate-limit.ts`, `publisherRateLimiter`: 600 requests a minute per key,
   then 429 `TOO_MANY_REQUESTS` (with `Retry-After`, as the document's TooManyRequests says);
-  applied here to the v2 writes, the only endpoints the document says are rate limited.
+  applied here to the v2 writes, the only endpoints the document says are rate limited (a
+  newer controller.ts names a `defaultRateLimiter` whose limit the stored sources don't show).
 - `api/src/middlewares/passport.ts`: the key is read from the `x-api-key` header; a wrong one
   is refused (401, in the document's JSON shape).
 """
@@ -148,8 +149,14 @@ ORGANIZATION_FIELDS = (
     "organizationFullAddress",
     "organizationPostCode",
     "organizationCity",
+    "organizationDepartment",
+    "organizationDepartmentCode",
+    "organizationDepartmentName",
     "organizationStatusJuridique",
-)
+    "organizationBeneficiaries",
+    "organizationActions",
+    "organizationReseaux",
+)  # orgFields but organizationName (`orgNameRequiredRefinement`)
 
 
 def zod_problem(body: Json) -> str | None:
@@ -419,7 +426,7 @@ class FakeApiEngagement:
             return _error(400, "INVALID_BODY", problem)
         mission = self.missions.get(request.match_info["clientId"])
         if mission is None or mission.deleted_at is not None:
-            return _error(404, "NOT_FOUND", "Mission not found")
+            return _error(404, "NOT_FOUND")
         mission.fields.update(body)  # PATCH semantics: only what is given changes
         mission.updated_at = self.clock()
         mission.moderate()  # on the whole resulting mission
@@ -428,7 +435,7 @@ class FakeApiEngagement:
     async def delete(self, request: web.Request) -> web.Response:
         mission = self.missions.get(request.match_info["clientId"])
         if mission is None:
-            return _error(404, "NOT_FOUND", "Mission not found")
+            return _error(404, "NOT_FOUND")
         if mission.deleted_at is None:
             mission.deleted_at = self.clock()
         data = {"clientId": mission.client_id, "deletedAt": iso(mission.deleted_at)}
@@ -448,13 +455,17 @@ class FakeApiEngagement:
     async def my_mission(self, request: web.Request) -> web.Response:
         mission = self.missions.get(request.match_info["clientId"])
         if mission is None:
-            return _error(404, "NOT_FOUND", "Mission not found")
+            return _error(404, "NOT_FOUND")
         stats: Json = {"clicks": [], "applications": []}
         return web.json_response({"ok": True, "data": {**mission.legacy(), "stats": stats}})
 
 
-def _error(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"ok": False, "code": code, "message": message}, status=status)
+def _error(status: int, code: str, message: str | None = None) -> web.Response:
+    """`{ok: false, code, message}`; controller.ts's 404s carry no message."""
+    body: Json = {"ok": False, "code": code}
+    if message is not None:
+        body["message"] = message
+    return web.json_response(body, status=status)
 
 
 def _json_or_none(raw: bytes) -> Any:
