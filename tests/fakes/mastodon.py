@@ -46,7 +46,11 @@ class FakeMastodon:
             return web.json_response({"error": "Validation failed"}, status=self.fail_with)
         payload = await request.json()
         text = str(payload.get("status", ""))
-        if not text or len(text) > 500:
+        if not text:  # Status: `validates :text, presence: true` (no media here)
+            return web.json_response(
+                {"error": "Validation failed: Text can't be blank"}, status=422
+            )
+        if len(text) > 500:
             return web.json_response(
                 {"error": "Validation failed: Text character limit of 500 exceeded"}, status=422
             )
