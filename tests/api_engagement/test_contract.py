@@ -24,6 +24,7 @@ from tests.fakes.api_engagement import (
     FakeMission,
     listed_values,
     load_document,
+    moderate,
     request_body_schemas,
     strict_document,
 )
@@ -172,3 +173,13 @@ async def test_the_client_meets_404s_401s_and_many_pages(api: FakeApiEngagement)
     finally:
         await wrong.close()
     assert api.refused_requests == []
+
+
+def test_the_fake_moderates_values_outside_the_documents_lists_as_getmoderation_does() -> None:
+    good = {"title": "Relire un guide", "description": "Relire.", "applicationUrl": "https://x"}
+    assert moderate({**good, "domain": "numerique"}) == ("ACCEPTED", "")
+    assert moderate({**good, "domain": "informatique"}) == (
+        "REFUSED",
+        'Domaine non valide : "informatique"',
+    )
+    assert moderate({**good, "places": 0})[1].startswith("Nombre de places invalide")

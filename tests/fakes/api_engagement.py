@@ -137,6 +137,18 @@ def iso(moment: datetime | None) -> str | None:
 # The zod schema's stricter values (api/src/v2/mission/controller.ts, missionBaseFields).
 ZOD_REMOTE = ("no", "possible", "full")
 ZOD_TYPES = ("benevolat", "volontariat_service_civique", "volontariat_sapeurs_pompiers")
+# The domains the document lists (MissionV2.domain). api/src/constants/domains.ts, as stored,
+# lists the same but for `communication` and `numerique`: the two sources disagree, and the
+# fake follows the document the project validates against.
+DOMAINS = (
+    "animaux", "autre", "batiment-industrie-logistique", "benevolat-competences",
+    "communication", "culture-loisirs", "education", "emploi", "environnement",
+    "gestion-finance-droit", "humanitaire", "memoire-et-citoyennete", "numerique",
+    "prevention-protection", "recherche", "sante", "service-public-defense-securite", "sport",
+    "solidarite-insertion", "vivre-ensemble",
+)  # fmt: skip
+COMPENSATION_UNITS = ("hour", "day", "month", "year")  # api/src/constants/compensation.ts
+COMPENSATION_TYPES = ("gross", "net")
 ORGANIZATION_FIELDS = (
     "organizationClientId",
     "organizationDescription",
@@ -173,7 +185,9 @@ def zod_problem(body: Json) -> str | None:
 
 
 def moderate(fields: Json) -> tuple[str, str]:
-    """`getModeration` of api/src/jobs/import-missions/utils/moderation.ts, in its order."""
+    """`getModeration` of api/src/jobs/import-missions/utils/moderation.ts, in its order (the
+    clientId and country checks left out: the route requires the one, the v2 schema has no
+    top-level country)."""
     title = fields.get("title") or ""
     description = fields.get("description") or ""
     comment = ""
@@ -193,8 +207,21 @@ def moderate(fields: Json) -> tuple[str, str]:
         comment = "URL de candidature manquant"
     elif fields.get("remote") and fields["remote"] not in ZOD_REMOTE:
         comment = "Valeur remote non valide (no, possible ou full)"
+    elif isinstance(fields.get("places"), int) and fields["places"] <= 0:
+        comment = "Nombre de places invalide (doit être supérieur à 0)"
+    elif fields.get("domain") and fields["domain"] not in DOMAINS:
+        comment = f'Domaine non valide : "{fields["domain"]}"'
     elif "&#" in (fields.get("organizationName") or ""):
         comment = "Problème d'encodage dans le nom de l'organisation"
+    elif (
+        isinstance(fields.get("compensationAmount"), int | float)
+        and fields["compensationAmount"] < 0
+    ):
+        comment = "Montant de la compensation invalide (nombre positif attendu)"
+    elif fields.get("compensationUnit") and fields["compensationUnit"] not in COMPENSATION_UNITS:
+        comment = f"Unité de compensation invalide ({', '.join(COMPENSATION_UNITS)})"
+    elif fields.get("compensationType") and fields["compensationType"] not in COMPENSATION_TYPES:
+        comment = f"Type de compensation invalide ({', '.join(COMPENSATION_TYPES)})"
     return ("REFUSED", comment) if comment else ("ACCEPTED", "")
 
 
