@@ -217,6 +217,7 @@ class Posting:
     # ----------------------------------------------------------------- validations
 
     def _minimum_length(self, topic: FakeTopic | None) -> int:
+        """`PostValidator#stripped_length`: a private message's, a first post's, a reply's."""
         settings = self.site.settings
         if topic is None:
             return settings.min_first_post_length
@@ -276,8 +277,10 @@ class Posting:
         return posted_at is not None and self.site.now() - posted_at < minutes * 60
 
     def _title_errors(self, title: str, *, regular: bool) -> list[str]:
-        """Topic title validations; only regular topics need a title nobody used
-        (`Topic#unique_title`: "Private messages can be called whatever they want")."""
+        """Topic title validations: `TopicTitleLengthValidator` (a private message's range or
+        a topic's; the admin's wider range is not modelled, the bot is no admin); only regular
+        topics need a title nobody used (`Topic#unique_title`: "Private messages can be called
+        whatever they want")."""
         settings = self.site.settings
         minimum = (
             settings.min_topic_title_length
